@@ -1,0 +1,154 @@
+// Package mcmc is EMC²'s negative sampler (Yau et al., ICML 2024): one Metropolis–Hastings chain per
+// training image, whose state is a negative for that image, kept across iterations as two numbers
+// (the state's dataset index and its log-score β·s). Each iteration sweeps the chains of the batch
+// over the 2B in-batch views as independent uniform proposals and turns the recorded states into the
+// weights Ω of the surrogate loss (core/objective). This file is the whole sampler; its WGSL twin is
+// shaders/mh_sweep.wgsl, and both follow research/emc2-spec.md §2.2 line by line:
+//
+//	for each chain k of the batch (image i = batch[k]):
+//	  state = (column −1 = "last iteration's negative", score = stored log-score)
+//	  for view v in (1, 2):                      # view 2 continues the same chain
+//	    r = anchor row of view v of image i
+//	    for j in 0..2B−1:                        # every in-batch column is a proposal
+//	      if j is not i's own view:
+//	        q = β·S[r, j]
+//	        accept with probability min(1, exp(q − score)) → state = (j, q)
+//	      if j > P and j is not i's own view:    # after burn-in P = ⌊burnIn·2(B−1)⌋
+//	        record (r, state column)            # Ω[r, column] += 1/M, M = 2(B−1) − P
+//	  store the state's dataset index and score
+//
+// Two variants:
+//   - Paper reproduces the released code: the stored score is stale (computed when the state was
+//     accepted, with older weights and another augmentation), and a recorded state that is still
+//     last iteration's negative (column −1) is dropped — it adds nothing to Ω but still counts in M.
+//   - Fresh re-scores the chain's current state with current features: the caller forwards one view
+//     of each chain's state image as extra column 2B+k (see ChainRows), the chain starts from
+//     (2B+k, β·S[r, 2B+k]), and view 2 re-scores its state against its own anchor. Every recorded step
+//     then counts, at one extra forward per image and no extra memory.
+package mcmc
+
+import (
+	"math"
+
+	"github.com/emc2ml/emc2/core/objective"
+	"github.com/emc2ml/emc2/core/rng"
+)
+
+// Variant selects how a chain's current state is scored.
+type Variant int
+
+const (
+	Paper Variant = iota // stale stored score, out-of-batch states dropped (the released code)
+	Fresh                // current state re-scored with current features each iteration
+)
+
+// String returns the flag spelling of the variant.
+func (v Variant) String() string {
+	if v == Fresh {
+		return "fresh"
+	}
+	return "paper"
+}
+
+// NoState marks a chain that has never accepted a state.
+const NoState = math.MaxUint32
+
+// Params configures one sweep.
+type Params struct {
+	objective.Shape         // B chains; Cols = 2B (paper) or 3B (fresh)
+	BurnIn          float32 // fraction of each view's 2(B−1) proposals discarded (0.5 in the paper's runs)
+	Variant         Variant
+	Key             rng.Key
+	Step            uint32
+}
+
+// BurnInSteps is P = ⌊burnIn·2(B−1)⌋.
+func (p Params) BurnInSteps() int { return int(math.Floor(float64(p.BurnIn) * float64(2*(p.B-1)))) }
+
+// Norm is M = 2(B−1) − P, the normaliser of the recorded steps.
+func (p Params) Norm() int { return 2*(p.B-1) - p.BurnInSteps() }
+
+// Accept is the Metropolis–Hastings test for an independence proposal with uniform proposal density:
+// accept when u ≤ exp(q − score), decided in the log domain (u in (0, 1]) so that β = 1/0.07 stays
+// finite. It is the one decision both the Go and the WGSL sampler make.
+func Accept(q, score, u float32) bool {
+	d := q - score
+	return d >= 0 || float32(math.Log(float64(u))) < d
+}
+
+// Uniform is the MH uniform of chain k, view v, proposal j at a step (shared with the WGSL twin).
+func Uniform(key rng.Key, step uint32, k, v, j, b int) float32 {
+	return rng.ToUnitOpen(key.Bits(rng.StreamMH, step, uint32(k), uint32(v*2*b+j))[0])
+}
+
+// Sweep runs the chains of one batch over the similarity matrix s (2B × Cols, rows = anchors) and
+// writes Ω (2B × Cols) and the MH statistics. chainIdx and chainScore are indexed by dataset index
+// (batch[k]); they carry the chains from one iteration to the next.
+func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, batch []uint32, p Params) {
+	b, cols := p.B, p.Cols
+	clear(omega[:2*b*cols])
+	clear(stats[:objective.NumStats])
+	burn, inv := p.BurnInSteps(), 1/float32(p.Norm())
+	beta := p.Beta
+	var st [objective.NumStats]float64
+	for k := 0; k < b; k++ {
+		i := batch[k]
+		col, score := -1, chainScore[i]
+		if p.Variant == Fresh {
+			col, score = -1, objective.Unvisited
+			if chainIdx[i] != NoState {
+				col = 2*b + k
+				score = beta * s[k*cols+col]
+			}
+		}
+		for v := 0; v < 2; v++ {
+			r := v*b + k
+			if p.Variant == Fresh && v == 1 && col >= 0 {
+				score = beta * s[r*cols+col] // view 2 scores its state against its own anchor
+			}
+			for j := 0; j < 2*b; j++ {
+				if p.Masked(r, j) {
+					continue // own view: never a negative, never recorded (the code's q = 0)
+				}
+				st[objective.StatProposals]++
+				if q := beta * s[r*cols+j]; Accept(q, score, Uniform(p.Key, p.Step, k, v, j, b)) {
+					col, score = j, q
+					st[objective.StatAccepted]++
+				}
+				if j > burn {
+					st[objective.StatRecorded]++
+					switch {
+					case col < 0:
+						st[objective.StatDropped]++
+					default:
+						if col >= 2*b {
+							st[objective.StatState]++
+						}
+						omega[r*cols+col] += inv
+					}
+				}
+			}
+			omega[r*cols+p.Pos(r)] = -1
+		}
+		chainScore[i] = score
+		if col >= 0 && col < 2*b {
+			chainIdx[i] = batch[col%b]
+		}
+	}
+	for k, v := range st {
+		stats[k] = float32(v)
+	}
+	stats[objective.StatLoss] = float32(objective.InfoNCE(s, p.Shape))
+}
+
+// ChainRows writes into rows[2B+k] the dataset index of chain k's current state, or the anchor's own
+// index while the chain is empty (that extra column then gets no weight). Used by the Fresh variant.
+func ChainRows(rows, chainIdx, batch []uint32, b int) {
+	for k := 0; k < b; k++ {
+		z := chainIdx[batch[k]]
+		if z == NoState {
+			z = batch[k]
+		}
+		rows[2*b+k] = z
+	}
+}

@@ -1,0 +1,221 @@
+package train
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/emc2ml/emc2/core/backend"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// A checkpoint file is: the magic "EMC2CKPT", a uint32 format version, a uint32 header length, the
+// JSON header, the tensors' little-endian bytes in header order, and a CRC-32 (IEEE) of everything
+// before it. Save writes a temporary file and renames it, so a crash never leaves half a checkpoint
+// under the real name.
+const (
+	ckptMagic   = "EMC2CKPT"
+	ckptVersion = 1
+	maxHeader   = 1 << 20
+)
+
+// Checkpoint is a run's complete state between steps.
+type Checkpoint struct {
+	Config  Config               `json:"config"`
+	Step    int                  `json:"step"`
+	Images  int                  `json:"train_images"` // size of the training set the state is indexed by
+	Tensors []TensorInfo         `json:"tensors"`
+	F32     map[string][]float32 `json:"-"`
+	U32     map[string][]uint32  `json:"-"`
+}
+
+// TensorInfo names one stored tensor.
+type TensorInfo struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // "f32" or "u32"
+	Len  int    `json:"len"`
+}
+
+// Snapshot reads the trainer's state back from the device.
+func (t *Trainer) Snapshot() (*Checkpoint, error) {
+	c := &Checkpoint{Config: t.Cfg, Step: t.Step, Images: t.Data.N, F32: map[string][]float32{}, U32: map[string][]uint32{}}
+	bufs := t.buffers()
+	for _, name := range sortedKeys(bufs) {
+		b := bufs[name]
+		if isU32(name) {
+			v := make([]uint32, b.Len())
+			if err := t.be.ReadU32(b, v); err != nil {
+				return nil, fmt.Errorf("checkpoint %s: %w", name, err)
+			}
+			c.U32[name] = v
+			c.Tensors = append(c.Tensors, TensorInfo{name, "u32", len(v)})
+			continue
+		}
+		v := make([]float32, b.Len())
+		if err := t.be.Read(b, v); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", name, err)
+		}
+		c.F32[name] = v
+		c.Tensors = append(c.Tensors, TensorInfo{name, "f32", len(v)})
+	}
+	return c, nil
+}
+
+// Restore loads a checkpoint's state into a trainer built with the same config and data.
+func (t *Trainer) Restore(c *Checkpoint) error {
+	if c.Images != t.Data.N {
+		return fmt.Errorf("checkpoint was trained on %d images, the data has %d", c.Images, t.Data.N)
+	}
+	bufs := t.buffers()
+	for name, b := range bufs {
+		if isU32(name) {
+			v, ok := c.U32[name]
+			if !ok || len(v) != b.Len() {
+				return fmt.Errorf("checkpoint: tensor %s missing or of the wrong size", name)
+			}
+			t.be.WriteU32(b, v)
+			continue
+		}
+		v, ok := c.F32[name]
+		if !ok || len(v) != b.Len() {
+			return fmt.Errorf("checkpoint: tensor %s missing or of the wrong size", name)
+		}
+		t.be.Write(b, v)
+	}
+	t.Step = c.Step
+	return nil
+}
+
+func (t *Trainer) buffers() map[string]backend.Buf {
+	m := map[string]backend.Buf{"params": t.Enc.Params, "optim.m": t.m, "optim.v": t.v}
+	for k, v := range t.method.state() {
+		m[k] = v
+	}
+	return m
+}
+
+func isU32(name string) bool { return name == "emc2.chain_idx" }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Save writes the checkpoint atomically to path.
+func (c *Checkpoint) Save(path string) error {
+	hdr, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(ckptMagic)
+	_ = binary.Write(&buf, binary.LittleEndian, uint32(ckptVersion))
+	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
+	buf.Write(hdr)
+	for _, ti := range c.Tensors {
+		if ti.Kind == "u32" {
+			_ = binary.Write(&buf, binary.LittleEndian, c.U32[ti.Name])
+		} else {
+			_ = binary.Write(&buf, binary.LittleEndian, c.F32[ti.Name])
+		}
+	}
+	_ = binary.Write(&buf, binary.LittleEndian, crc32.ChecksumIEEE(buf.Bytes()))
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadCheckpoint reads and verifies a checkpoint file.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	c, err := ParseCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ParseCheckpoint decodes a checkpoint from its bytes.
+func ParseCheckpoint(b []byte) (*Checkpoint, error) {
+	if len(b) < len(ckptMagic)+12 || string(b[:len(ckptMagic)]) != ckptMagic {
+		return nil, errors.New("not an emc2 checkpoint (bad magic)")
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return nil, errors.New("checksum mismatch: the file is truncated or corrupt")
+	}
+	r := bytes.NewReader(body[len(ckptMagic):])
+	var ver, hl uint32
+	_ = binary.Read(r, binary.LittleEndian, &ver)
+	_ = binary.Read(r, binary.LittleEndian, &hl)
+	if ver != ckptVersion {
+		return nil, fmt.Errorf("format version %d, this build reads %d", ver, ckptVersion)
+	}
+	if hl > maxHeader || int(hl) > r.Len() {
+		return nil, fmt.Errorf("header length %d is out of range", hl)
+	}
+	hdr := make([]byte, hl)
+	_, _ = io.ReadFull(r, hdr)
+	c := &Checkpoint{}
+	if err := json.Unmarshal(hdr, c); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	c.F32, c.U32 = map[string][]float32{}, map[string][]uint32{}
+	for _, ti := range c.Tensors {
+		if ti.Len < 0 || ti.Len > r.Len()/4 {
+			return nil, fmt.Errorf("tensor %s: length %d exceeds the file", ti.Name, ti.Len)
+		}
+		switch ti.Kind {
+		case "u32":
+			v := make([]uint32, ti.Len)
+			_ = binary.Read(r, binary.LittleEndian, v)
+			c.U32[ti.Name] = v
+		case "f32":
+			v := make([]float32, ti.Len)
+			_ = binary.Read(r, binary.LittleEndian, v)
+			for _, x := range v {
+				if math.IsNaN(float64(x)) {
+					return nil, fmt.Errorf("tensor %s holds NaN", ti.Name)
+				}
+			}
+			c.F32[ti.Name] = v
+		default:
+			return nil, fmt.Errorf("tensor %s: unknown kind %q", ti.Name, ti.Kind)
+		}
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%d unexpected bytes after the tensors", r.Len())
+	}
+	return c, nil
+}

@@ -1,0 +1,3 @@
+package main
+
+func writePlots(dir string, steps any, s *Summary) error { return nil }

@@ -266,6 +266,9 @@ func trainAndReport(ctx context.Context, cfg train.Config, split *data.Split, di
 	}
 	rnd := train.Floor{Name: "random init", ProbeTest: initRep.ProbeTest, ProbeTrain: initRep.ProbeTrain, KNN1: initRep.KNN1, KNN10: initRep.KNN10}
 	s.Floors = []train.Floor{raw, rnd}
+	for _, f := range s.Floors {
+		fmt.Fprintf(stderr, "floor %-12s probe %.4f | 1-NN %.4f | 10-NN %.4f\n", f.Name+":", f.ProbeTest, f.KNN1, f.KNN10)
+	}
 	rec.log("floor", raw)
 	rec.log("floor", rnd)
 	rec.log("eval", initRep)

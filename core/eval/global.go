@@ -22,8 +22,9 @@ import (
 // The global loss is the mean of loss_r over all n·K rows. dF is its exact
 // gradient with respect to F (row-major, same shape), including both the
 // anchor and the candidate roles of every row; all arithmetic is in float64.
-// The work is parallelised over rows with O(n·K) memory per goroutine and is
-// deterministic.
+// It costs O((n·K)²·d) time (two passes over the similarity rows, which are
+// never stored), parallelised over rows with O(n·K) memory per goroutine,
+// and is deterministic.
 //
 // GlobalLoss requires n ≥ 1, K ≥ 2, d ≥ 1, len(F) = n·K·d, finite F and a
 // finite beta.
@@ -80,11 +81,7 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 	}
 	x := toFloat64(F)
 
-	// inDen reports whether c is in the denominator of anchor r (r ≠ c is
-	// assumed); it is symmetric in r and c.
-	inDen := func(r, c int) bool { return !negOnly || r%n != c%n }
 	invPos := 1 / float64(K-1)
-
 	rowBuf := make([][]float64, numWorkers(N))
 	getRow := func(w int) []float64 {
 		if rowBuf[w] == nil {
@@ -93,28 +90,39 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 		return rowBuf[w]
 	}
 
-	// Pass 1: log-sum-exp and loss of every anchor.
+	// Pass 1: log-sum-exp and loss of every anchor. Candidate c = a·n + j
+	// is a positive of r = (ar, ir) when j == ir and c ≠ r; it is in the
+	// denominator when c ≠ r and, for the negatives-only variant, j ≠ ir.
 	lse := make([]float64, N)
 	rowLoss := make([]float64, N)
 	parallelFor(N, func(w, r int) {
 		s := getRow(w)
 		similarityRow(x, d, r, beta, s)
+		ir := r % n
 		m := math.Inf(-1)
 		var pos float64
-		for c, v := range s {
-			if c == r {
-				continue
-			}
-			if c%n == r%n {
-				pos += v
-			}
-			if inDen(r, c) {
+		for a := 0; a < K; a++ {
+			row := s[a*n : (a+1)*n]
+			for j, v := range row {
+				if j == ir {
+					if a*n+j == r {
+						continue
+					}
+					pos += v
+					if negOnly {
+						continue
+					}
+				}
 				m = math.Max(m, v)
 			}
 		}
 		var sum float64
-		for c, v := range s {
-			if c != r && inDen(r, c) {
+		for a := 0; a < K; a++ {
+			row := s[a*n : (a+1)*n]
+			for j, v := range row {
+				if j == ir && (negOnly || a*n+j == r) {
+					continue
+				}
 				sum += math.Exp(v - m)
 			}
 		}
@@ -130,28 +138,42 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 		return 0, nil, errors.New("eval: " + name + ": non-finite loss (beta·||F||² too large?)")
 	}
 
-	// Pass 2: dF_c = β·Σ_r (G_cr + G_rc)·F_r.
+	// Pass 2: dF_c = β·Σ_r (G_cr + G_rc)·F_r, where row c of S gives every
+	// S_cr = S_rc and the coefficients are
+	// (1/N)·(exp(S_cr − lse_c) + exp(S_cr − lse_r)) for r in the denominator
+	// of c, minus (2/N)/(K−1) for its positives.
 	dF := make([]float64, N*d)
 	scale := beta / float64(N)
 	parallelFor(N, func(w, c int) {
 		s := getRow(w)
 		similarityRow(x, d, c, beta, s)
+		ic := c % n
+		lc := lse[c]
+		for a := 0; a < K; a++ {
+			row := s[a*n : (a+1)*n]
+			for j, v := range row {
+				r := a*n + j
+				var coef float64
+				switch {
+				case r == c:
+				case j == ic && negOnly:
+					coef = -2 * invPos
+				case j == ic:
+					coef = math.Exp(v-lc) + math.Exp(v-lse[r]) - 2*invPos
+				default:
+					coef = math.Exp(v-lc) + math.Exp(v-lse[r])
+				}
+				row[j] = coef * scale
+			}
+		}
+		// s now holds the coefficients; accumulate four rows at a time.
 		dst := dF[c*d : (c+1)*d]
-		for r, v := range s {
-			if r == c {
-				continue
-			}
-			var coef float64
-			if inDen(c, r) {
-				coef += math.Exp(v-lse[c]) + math.Exp(v-lse[r])
-			}
-			if r%n == c%n {
-				coef -= 2 * invPos
-			}
-			if coef == 0 {
-				continue
-			}
-			coef *= scale
+		r := 0
+		for ; r+4 <= N; r += 4 {
+			axpy4(dst, s[r], s[r+1], s[r+2], s[r+3], x[r*d:(r+1)*d], x[(r+1)*d:(r+2)*d], x[(r+2)*d:(r+3)*d], x[(r+3)*d:(r+4)*d])
+		}
+		for ; r < N; r++ {
+			coef := s[r]
 			xr := x[r*d : (r+1)*d]
 			xr = xr[:len(dst)]
 			for k := range dst {

@@ -30,10 +30,11 @@ func Alignment(z1, z2 []float32, n, d int) float64 {
 
 // Uniformity returns the uniformity metric of Wang & Isola (2020) with
 // t = 2: log of the mean over pairs i < j of exp(−2·||z_i − z_j||²), for an
-// n×d row-major matrix of L2-normalised embeddings. It is computed with a
-// streaming log-sum-exp, so it never underflows. Two antipodal points give
-// −8; the minimum over the unit sphere is approached by uniformly spread
-// embeddings, the maximum 0 by collapsed ones.
+// n×d row-major matrix of L2-normalised embeddings. Two antipodal points
+// give −8; uniformly spread embeddings approach the minimum and collapsed
+// ones reach the maximum 0. It is computed with a blocked log-sum-exp, so it
+// never underflows, in parallel over rows and deterministically, in
+// O(n²·d) time.
 //
 // Uniformity does not normalise its inputs. It returns NaN when n < 2,
 // d < 1 or len(z) differs from n·d.
@@ -42,32 +43,35 @@ func Uniformity(z []float32, n, d int) float64 {
 		return math.NaN()
 	}
 	x := toFloat64(z)
+	norms := rowNorms2(x, d)
 	blocks := (n + uniformityBlockRows - 1) / uniformityBlockRows
 	// Each block yields a partial log-sum-exp (max m, scaled sum s) over
-	// its pairs (i, j > i); they are merged in block order.
+	// its pairs (i, j > i); they are merged in block order. Squared
+	// distances use ||a||² + ||b||² − 2a·b, clamped at zero.
 	ms := make([]float64, blocks)
 	ss := make([]float64, blocks)
 	parallelFor(blocks, func(_, b int) {
 		lo := b * uniformityBlockRows
-		hi := min(lo+uniformityBlockRows, n)
+		hi := min(lo+uniformityBlockRows, n-1)
 		m, s := math.Inf(-1), 0.0
 		vals := make([]float64, n)
 		for i := lo; i < hi; i++ {
-			if i == n-1 {
-				continue
-			}
 			xi := x[i*d : (i+1)*d]
 			row := vals[:n-i-1]
+			j := i + 1
+			for ; j+4 <= n; j += 4 {
+				s0, s1, s2, s3 := dot4(x[j*d:(j+1)*d], x[(j+1)*d:(j+2)*d], x[(j+2)*d:(j+3)*d], x[(j+3)*d:(j+4)*d], xi)
+				base := norms[i]
+				row[j-i-1] = -2 * math.Max(base+norms[j]-2*s0, 0)
+				row[j-i] = -2 * math.Max(base+norms[j+1]-2*s1, 0)
+				row[j-i+1] = -2 * math.Max(base+norms[j+2]-2*s2, 0)
+				row[j-i+2] = -2 * math.Max(base+norms[j+3]-2*s3, 0)
+			}
+			for ; j < n; j++ {
+				row[j-i-1] = -2 * math.Max(norms[i]+norms[j]-2*dot(xi, x[j*d:(j+1)*d]), 0)
+			}
 			rm := math.Inf(-1)
-			for j := i + 1; j < n; j++ {
-				xj := x[j*d : (j+1)*d]
-				var dist float64
-				for k, v := range xi {
-					diff := v - xj[k]
-					dist += diff * diff
-				}
-				v := -2 * dist
-				row[j-i-1] = v
+			for _, v := range row {
 				rm = math.Max(rm, v)
 			}
 			var rs float64

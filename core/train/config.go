@@ -94,13 +94,6 @@ func (c Config) Validate() error {
 	case c.Hidden < 1 || c.Proj < 1 || len(c.Channels) == 0:
 		return fmt.Errorf("encoder widths must be positive and there must be a conv block")
 	}
-	if c.Method == "emc2" && c.Batch >= 2 {
-		p := mcmc.Params{BurnIn: float32(c.BurnIn)}
-		p.B = c.Batch
-		if p.Norm() < 1 {
-			return fmt.Errorf("--mcmc-burn-in %v leaves no recorded steps at batch %d", c.BurnIn, c.Batch)
-		}
-	}
 	return nil
 }
 

@@ -1,0 +1,46 @@
+# emc2 — the README's commands. `make run` trains EMC² on the embedded data; `make test` runs every test.
+GO      ?= go
+BIN     := bin/emc2
+WASMEXEC := $(shell $(GO) env GOROOT)/lib/wasm
+
+.PHONY: all build run test vet fmt-check test-go test-wasm bench bench-torch clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./native
+
+# Train EMC² with the default configuration on the embedded Fashion-MNIST subset and print the summary
+# beside the raw-pixel and random-init floors. Output goes to runs/<timestamp>-.../
+run: build
+	./$(BIN) train --out runs $(ARGS)
+
+test: vet fmt-check test-go test-wasm
+
+vet:
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./core/...
+
+fmt-check:
+	@out=$$(gofmt -l core native wasm shaders 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+test-go:
+	$(GO) test ./...
+
+# The pure-Go core packages also run as WebAssembly under Node (the browser build's arithmetic).
+test-wasm:
+	@if ! command -v node >/dev/null; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: node is required for the wasm tests"; exit 1; fi; \
+	  echo "SKIPPED: wasm tests (node not found)"; exit 0; fi; \
+	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/
+
+# Benchmarks (reported, never asserted): the CPU training step and its kernels.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./core/train/ ./core/nn/
+
+# PyTorch's CPU eager step for the same CNN, for comparison (needs Debian's python3-torch).
+bench-torch:
+	/usr/bin/python3 native/bench/torch_step.py
+
+clean:
+	rm -rf bin runs

@@ -98,7 +98,7 @@ func TestChainConvergesToSoftmax(t *testing.T) {
 	const n, beta, chains = 30, 5.0, 16
 	s := make([]float32, n)
 	for i := range s {
-		s[i] = float32(math.Sin(float64(3*i))) // fixed scores in [−1, 1]
+		s[i] = float32(math.Sin(float64(3 * i))) // fixed scores in [−1, 1]
 	}
 	target := softmax(s, beta)
 	key := rng.NewKey(11)
@@ -158,7 +158,7 @@ func TestAcceptEdgeCases(t *testing.T) {
 		{"equal always", 0.5, 0.5, 1, true},
 		{"empty chain always", -14, objective.Unvisited, 1, true},
 		{"much worse never", -20, 0, 1.0 / (1 << 24), false},
-		{"worse, small u", -1, 0, 0.3, true}, // log 0.3 = −1.2 < −1
+		{"worse, small u", -1, 0, 0.3, true},  // log 0.3 = −1.2 < −1
 		{"worse, large u", -1, 0, 0.4, false}, // log 0.4 = −0.92 > −1
 	} {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, Accept(tc.q, tc.score, tc.u)) })

@@ -52,7 +52,6 @@ func checkGrad(t *testing.T, name string, x, analytic []float32, loss func() flo
 	require.Greater(t, checked, 10, "%s: too few coordinates checked", name)
 }
 
-
 func TestConv3x3Gradients(t *testing.T) {
 	for _, tc := range []struct {
 		name string

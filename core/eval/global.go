@@ -113,7 +113,9 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 						continue
 					}
 				}
-				m = math.Max(m, v)
+				if v > m {
+					m = v
+				}
 			}
 		}
 		var sum float64
@@ -144,6 +146,12 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 	// of c, minus (2/N)/(K−1) for its positives.
 	dF := make([]float64, N*d)
 	scale := beta / float64(N)
+	xT := make([]float64, d*N)
+	for r := 0; r < N; r++ {
+		for k, v := range x[r*d : (r+1)*d] {
+			xT[k*N+r] = v
+		}
+	}
 	parallelFor(N, func(w, c int) {
 		s := getRow(w)
 		similarityRow(x, d, c, beta, s)
@@ -166,19 +174,15 @@ func globalContrastive(F []float32, n, K, d int, beta float64, negOnly bool) (fl
 				row[j] = coef * scale
 			}
 		}
-		// s now holds the coefficients; accumulate four rows at a time.
+		// s now holds the coefficients: dF_c[k] = Σ_r s[r]·x_r[k], a dot
+		// product with column k of x, taken four columns at a time.
 		dst := dF[c*d : (c+1)*d]
-		r := 0
-		for ; r+4 <= N; r += 4 {
-			axpy4(dst, s[r], s[r+1], s[r+2], s[r+3], x[r*d:(r+1)*d], x[(r+1)*d:(r+2)*d], x[(r+2)*d:(r+3)*d], x[(r+3)*d:(r+4)*d])
+		k := 0
+		for ; k+4 <= d; k += 4 {
+			dst[k], dst[k+1], dst[k+2], dst[k+3] = dot4(xT[k*N:(k+1)*N], xT[(k+1)*N:(k+2)*N], xT[(k+2)*N:(k+3)*N], xT[(k+3)*N:(k+4)*N], s)
 		}
-		for ; r < N; r++ {
-			coef := s[r]
-			xr := x[r*d : (r+1)*d]
-			xr = xr[:len(dst)]
-			for k := range dst {
-				dst[k] += coef * xr[k]
-			}
+		for ; k < d; k++ {
+			dst[k] = dot(s, xT[k*N:(k+1)*N])
 		}
 	})
 	return loss, dF, nil

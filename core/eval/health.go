@@ -62,17 +62,19 @@ func Uniformity(z []float32, n, d int) float64 {
 			for ; j+4 <= n; j += 4 {
 				s0, s1, s2, s3 := dot4(x[j*d:(j+1)*d], x[(j+1)*d:(j+2)*d], x[(j+2)*d:(j+3)*d], x[(j+3)*d:(j+4)*d], xi)
 				base := norms[i]
-				row[j-i-1] = -2 * math.Max(base+norms[j]-2*s0, 0)
-				row[j-i] = -2 * math.Max(base+norms[j+1]-2*s1, 0)
-				row[j-i+1] = -2 * math.Max(base+norms[j+2]-2*s2, 0)
-				row[j-i+2] = -2 * math.Max(base+norms[j+3]-2*s3, 0)
+				row[j-i-1] = -2 * clampNonNeg(base+norms[j]-2*s0)
+				row[j-i] = -2 * clampNonNeg(base+norms[j+1]-2*s1)
+				row[j-i+1] = -2 * clampNonNeg(base+norms[j+2]-2*s2)
+				row[j-i+2] = -2 * clampNonNeg(base+norms[j+3]-2*s3)
 			}
 			for ; j < n; j++ {
-				row[j-i-1] = -2 * math.Max(norms[i]+norms[j]-2*dot(xi, x[j*d:(j+1)*d]), 0)
+				row[j-i-1] = -2 * clampNonNeg(norms[i]+norms[j]-2*dot(xi, x[j*d:(j+1)*d]))
 			}
 			rm := math.Inf(-1)
 			for _, v := range row {
-				rm = math.Max(rm, v)
+				if v > rm {
+					rm = v
+				}
 			}
 			var rs float64
 			for _, v := range row {

@@ -154,20 +154,13 @@ func blockDistances(te, teNorm, tr, trNorm []float64, d, lo, hi int, dist []floa
 			d1 := dist[(r-lo+1)*nTrain : (r-lo+2)*nTrain]
 			d2 := dist[(r-lo+2)*nTrain : (r-lo+3)*nTrain]
 			d3 := dist[(r-lo+3)*nTrain : (r-lo+4)*nTrain]
-			for j := t0; j < t1; j++ {
-				s0, s1, s2, s3 := dot4(a0, a1, a2, a3, tr[j*d:(j+1)*d])
-				nj := trNorm[j]
-				d0[j] = math.Max(n0+nj-2*s0, 0)
-				d1[j] = math.Max(n1+nj-2*s1, 0)
-				d2[j] = math.Max(n2+nj-2*s2, 0)
-				d3[j] = math.Max(n3+nj-2*s3, 0)
-			}
+			distTile4(a0, a1, a2, a3, n0, n1, n2, n3, tr, trNorm, d, t0, t1, d0, d1, d2, d3)
 		}
 		for ; r < hi; r++ {
 			a := te[r*d : (r+1)*d]
 			dr := dist[(r-lo)*nTrain : (r-lo+1)*nTrain]
 			for j := t0; j < t1; j++ {
-				dr[j] = math.Max(teNorm[r]+trNorm[j]-2*dot(a, tr[j*d:(j+1)*d]), 0)
+				dr[j] = clampNonNeg(teNorm[r] + trNorm[j] - 2*dot(a, tr[j*d:(j+1)*d]))
 			}
 		}
 	}
@@ -288,5 +281,18 @@ func (s *knnScratch) vote(nb []neighbour, ids []int32, ks []int, emit func(ki in
 	for _, id := range s.touched {
 		s.counts[id] = 0
 		s.sums[id] = 0
+	}
+}
+
+// distTile4 writes the squared distances between four test rows (a0..a3,
+// squared norms n0..n3) and training rows t0..t1-1 into d0..d3.
+func distTile4(a0, a1, a2, a3 []float64, n0, n1, n2, n3 float64, tr, trNorm []float64, d, t0, t1 int, d0, d1, d2, d3 []float64) {
+	for j := t0; j < t1; j++ {
+		s0, s1, s2, s3 := dot4(a0, a1, a2, a3, tr[j*d:(j+1)*d])
+		nj := trNorm[j]
+		d0[j] = clampNonNeg(n0 + nj - 2*s0)
+		d1[j] = clampNonNeg(n1 + nj - 2*s1)
+		d2[j] = clampNonNeg(n2 + nj - 2*s2)
+		d3[j] = clampNonNeg(n3 + nj - 2*s3)
 	}
 }

@@ -89,24 +89,3 @@ func TestMinimiseLBFGSLimitsAndCancel(t *testing.T) {
 	assert.Equal(t, context.Canceled, err)
 	assert.Equal(t, 3, calls, "no evaluation after cancellation")
 }
-
-func TestCubicStepStaysInside(t *testing.T) {
-	tests := []struct {
-		name                 string
-		a, fa, da, b, fb, db float64
-	}{
-		{name: "regular", a: 0, fa: 1, da: -1, b: 1, fb: 1.5, db: 2},
-		{name: "reversed interval", a: 1, fa: 0.2, da: 0.5, b: 0, fb: 1, db: -1},
-		{name: "non-finite upper value", a: 0, fa: 1, da: -1, b: 1, fb: math.Inf(1), db: math.NaN()},
-		{name: "linear", a: 0, fa: 0, da: 1, b: 2, fb: 2, db: 1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := cubicStep(tc.a, tc.fa, tc.da, tc.b, tc.fb, tc.db)
-			lo, hi := math.Min(tc.a, tc.b), math.Max(tc.a, tc.b)
-			w := hi - lo
-			assert.GreaterOrEqual(t, got, lo+0.1*w-1e-15)
-			assert.LessOrEqual(t, got, hi-0.1*w+1e-15)
-		})
-	}
-}

@@ -61,8 +61,8 @@ type ProbeResult struct {
 // result is deterministic. Predictions break ties towards the smaller class.
 //
 // The objective, mean cross-entropy plus Lambda/2·||W||², is minimised from
-// zero with L-BFGS (memory 10, strong-Wolfe line search) until MaxIter
-// iterations, ||∇||∞ < 1e-5, or a relative decrease below 1e-10.
+// zero with gonum's L-BFGS (gonum.org/v1/gonum/optimize, memory 10) until
+// MaxIter iterations, ||∇||∞ < 1e-5, or no relative decrease for 20 iterations.
 //
 // ctx is checked between iterations and function evaluations; when it is
 // done LinearProbe stops and returns ctx.Err() unchanged. If the line search
@@ -258,7 +258,9 @@ func (p *probeData) lossGrad(theta []float64, classes, chunk int, g []float64) f
 			zr := z[r*classes : (r+1)*classes]
 			m := zr[0]
 			for _, v := range zr[1:] {
-				m = math.Max(m, v)
+				if v > m {
+					m = v
+				}
 			}
 			var s float64
 			for c, v := range zr {

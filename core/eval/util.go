@@ -138,15 +138,12 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// axpy4 performs dst += c0·x0 + c1·x1 + c2·x2 + c3·x3 (every x of length at
-// least len(dst)).
-func axpy4(dst []float64, c0, c1, c2, c3 float64, x0, x1, x2, x3 []float64) {
-	n := len(dst)
-	x0 = x0[:n]
-	x1 = x1[:n]
-	x2 = x2[:n]
-	x3 = x3[:n]
-	for k := range dst {
-		dst[k] += c0*x0[k] + c1*x1[k] + c2*x2[k] + c3*x3[k]
+// clampNonNeg returns max(v, 0) for the finite values produced by the
+// ||a||²+||b||²−2a·b expansion; it is much cheaper than math.Max, which is
+// not inlined and handles NaN and −0.
+func clampNonNeg(v float64) float64 {
+	if v < 0 {
+		return 0
 	}
+	return v
 }

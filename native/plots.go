@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -66,14 +67,14 @@ func linePlot(path, title, x, y string, series map[string]plotter.XYs, hlines ma
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Legend.Top = true
 	var args []any
-	for _, name := range sortedKeys(series) {
+	for _, name := range slices.Sorted(maps.Keys(series)) {
 		args = append(args, name, series[name])
 	}
 	if err := plotutil.AddLines(p, args...); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	xmin, xmax := p.X.Min, p.X.Max
-	for i, name := range sortedKeys(hlines) {
+	for i, name := range slices.Sorted(maps.Keys(hlines)) {
 		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: hlines[name]}, {X: xmax, Y: hlines[name]}})
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", path, err)
@@ -87,13 +88,4 @@ func linePlot(path, title, x, y string, series map[string]plotter.XYs, hlines ma
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

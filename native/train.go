@@ -281,7 +281,8 @@ func trainAndReport(ctx context.Context, cfg train.Config, split *data.Split, di
 	bar.finish()
 	s.TrainSecs = time.Since(trainStart).Seconds() - obs.evalSecs
 	s.History = append(s.History, hist...)
-	s.MeanAccept, s.MeanStale = obs.meanAccept(), obs.meanStale()
+	s.MeanAccept = obs.mean(func(p train.Progress) float64 { return p.AcceptRate })
+	s.MeanStale = obs.mean(func(p train.Progress) float64 { return p.StaleShare })
 	s.ImgPerSec = float64(t.Step*cfg.Batch) / max(s.TrainSecs, 1e-9)
 	if runErr != nil {
 		if !errors.Is(runErr, context.Canceled) {
@@ -356,19 +357,11 @@ func (o *cliObserver) Evaluated(r train.EvalReport) {
 		r.Epoch, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds)
 }
 
-func (o *cliObserver) meanAccept() float64 {
+// mean averages a statistic over all steps (each report weighted by the steps it covers).
+func (o *cliObserver) mean(stat func(train.Progress) float64) float64 {
 	var s, n float64
 	for _, p := range o.steps {
-		s += p.AcceptRate * float64(p.Steps)
-		n += float64(p.Steps)
-	}
-	return s / max(n, 1)
-}
-
-func (o *cliObserver) meanStale() float64 {
-	var s, n float64
-	for _, p := range o.steps {
-		s += p.StaleShare * float64(p.Steps)
+		s += stat(p) * float64(p.Steps)
 		n += float64(p.Steps)
 	}
 	return s / max(n, 1)

@@ -9,6 +9,7 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ type TensorInfo struct {
 func (t *Trainer) Snapshot() (*Checkpoint, error) {
 	c := &Checkpoint{Config: t.Cfg, Step: t.Step, Images: t.Data.N, F32: map[string][]float32{}, U32: map[string][]uint32{}}
 	bufs := t.buffers()
-	for _, name := range sortedKeys(bufs) {
+	for _, name := range slices.Sorted(maps.Keys(bufs)) {
 		b := bufs[name]
 		if isU32(name) {
 			v := make([]uint32, b.Len())
@@ -101,15 +102,6 @@ func (t *Trainer) buffers() map[string]backend.Buf {
 }
 
 func isU32(name string) bool { return name == "emc2.chain_idx" }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
 
 // Save writes the checkpoint atomically to path.
 func (c *Checkpoint) Save(path string) error {

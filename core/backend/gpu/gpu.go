@@ -1,0 +1,321 @@
+// Package gpu is the WebGPU backend: each backend operation is a WGSL compute kernel (shaders/)
+// dispatched through github.com/cogentcore/webgpu, natively (wgpu-native: Vulkan, Metal, DX12) and in
+// the browser (GOOS=js) from the same source.
+//
+// Operations are recorded into one command encoder and one compute pass and submitted together:
+// the first host write of a step (the batch indices) submits the previous step's work, so a training
+// step costs one submit and no read-back. Read waits for the queue. Each dispatch gets its own 256-byte
+// slot of a uniform ring (bound with a dynamic offset), so bind groups depend only on the storage
+// buffers and are cached.
+package gpu
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/cogentcore/webgpu/wgpu"
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/shaders"
+)
+
+const (
+	slotBytes = 256  // one uniform slot (minUniformBufferOffsetAlignment)
+	ringSlots = 4096 // dispatches per submit before a forced flush
+)
+
+// Info describes the adapter the backend runs on.
+type Info struct {
+	Name, Vendor, Driver, Backend, Type string
+	MaxStorageBinding                   uint64
+	MaxBuffer                           uint64
+	MaxWorkgroupInvocations             uint32
+}
+
+// String is a one-line description for logs.
+func (i Info) String() string {
+	name := i.Name
+	if name == "" || name == "0x0" {
+		name = "adapter"
+	}
+	return fmt.Sprintf("%s (%s %s, %s), max storage binding %d MiB", name, i.Backend, i.Type, strings.TrimSpace(i.Driver), i.MaxStorageBinding>>20)
+}
+
+// Backend runs the operations on a WebGPU device.
+type Backend struct {
+	dev   *wgpu.Device
+	queue *wgpu.Queue
+	info  Info
+
+	kernels map[string]*kernel
+	groups  map[string]*wgpu.BindGroup
+
+	enc  *wgpu.CommandEncoder
+	pass *wgpu.ComputePassEncoder
+
+	ring     *wgpu.Buffer
+	ringHost []byte
+	ringUsed int
+
+	staging map[uint64]*wgpu.Buffer
+	err     error // first error recorded; reported by Flush and Read
+	mu      sync.Mutex
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// ErrNoAdapter means no WebGPU adapter is available (no GPU driver, no navigator.gpu).
+var ErrNoAdapter = errors.New("no WebGPU adapter")
+
+// New opens the default adapter (high-performance preference) and creates the backend.
+func New() (*Backend, error) {
+	dev, info, err := openDevice()
+	if err != nil {
+		return nil, err
+	}
+	return newBackend(dev, info)
+}
+
+func newBackend(dev *wgpu.Device, info Info) (*Backend, error) {
+	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, kernels: map[string]*kernel{},
+		groups: map[string]*wgpu.BindGroup{}, staging: map[uint64]*wgpu.Buffer{}}
+	var err error
+	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
+		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: uniform ring: %w", err)
+	}
+	b.ringHost = make([]byte, slotBytes*ringSlots)
+	for _, name := range shaders.Names() {
+		if name == "rng" {
+			continue
+		}
+		if err := b.loadFamily(name); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Info describes the adapter.
+func (b *Backend) Info() Info { return b.info }
+
+// Name identifies the backend.
+func (b *Backend) Name() string { return "gpu" }
+
+// Buf is a range of a device buffer. Float32 and uint32 values are 4 bytes each; images are uint8
+// pixels packed four to a word.
+type Buf struct {
+	buf  *wgpu.Buffer
+	off  int // in elements (bytes / 4)
+	n    int // elements
+	size uint64
+}
+
+// Len returns the number of elements (pixels for image buffers).
+func (b *Buf) Len() int { return b.n }
+
+func (b *Backend) alloc(n int, label string) *Buf {
+	size := uint64(max(4*((n+3)&^3), 16)) // bindings must be non-empty; keep 16-byte multiples
+	buf, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: label, Size: size,
+		Usage: wgpu.BufferUsageStorage | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: allocate %d values: %w", n, err))
+		return &Buf{n: n}
+	}
+	return &Buf{buf: buf, n: n, size: size}
+}
+
+// Alloc returns n zeroed float32 values.
+func (b *Backend) Alloc(n int) backend.Buf { return b.alloc(n, "f32") }
+
+// AllocU32 returns n zeroed uint32 values.
+func (b *Backend) AllocU32(n int) backend.Buf { return b.alloc(n, "u32") }
+
+// View returns elements [off, off+n) of a buffer.
+func (b *Backend) View(buf backend.Buf, off, n int) backend.Buf {
+	s := buf.(*Buf)
+	if off%backend.Align != 0 || off+n > s.n {
+		panic(fmt.Sprintf("gpu: view [%d, %d) of %d elements (offsets must be multiples of %d)", off, off+n, s.n, backend.Align))
+	}
+	return &Buf{buf: s.buf, off: s.off + off, n: n, size: s.size}
+}
+
+func (b *Backend) fail(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// write uploads bytes at a buffer range, after submitting the work recorded so far (which may read
+// the old contents).
+func (b *Backend) write(dst *Buf, data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	b.submit()
+	if err := b.queue.WriteBuffer(dst.buf, uint64(dst.off*4), data); err != nil {
+		b.fail(fmt.Errorf("gpu: write: %w", err))
+	}
+}
+
+// Write copies src into dst.
+func (b *Backend) Write(dst backend.Buf, src []float32) {
+	d := dst.(*Buf)
+	b.write(d, wgpu.ToBytes(src[:min(len(src), d.n)]))
+}
+
+// WriteU32 copies src into dst.
+func (b *Backend) WriteU32(dst backend.Buf, src []uint32) {
+	d := dst.(*Buf)
+	b.write(d, wgpu.ToBytes(src[:min(len(src), d.n)]))
+}
+
+// UploadImages stores pixels packed four to a uint32 (little-endian).
+func (b *Backend) UploadImages(pix []uint8) backend.Buf {
+	buf := b.alloc((len(pix)+3)/4, "images")
+	buf.n = len(pix)
+	padded := pix
+	if len(pix)%4 != 0 {
+		padded = append(append([]uint8(nil), pix...), make([]uint8, 4-len(pix)%4)...)
+	}
+	b.write(buf, padded)
+	return buf
+}
+
+// readBytes copies n elements of src back to the host.
+func (b *Backend) readBytes(src *Buf, n int) ([]byte, error) {
+	size := uint64(4 * ((n + 3) &^ 3))
+	if size == 0 {
+		return nil, nil
+	}
+	st, ok := b.staging[size]
+	if !ok {
+		var err error
+		st, err = b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "staging", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+		if err != nil {
+			return nil, fmt.Errorf("gpu: staging buffer: %w", err)
+		}
+		b.staging[size] = st
+	}
+	b.begin()
+	b.endPass()
+	copySize := min(size, src.size-uint64(src.off*4))
+	if err := b.enc.CopyBufferToBuffer(src.buf, uint64(src.off*4), st, 0, copySize); err != nil {
+		return nil, fmt.Errorf("gpu: copy for read: %w", err)
+	}
+	b.submit()
+	if err := b.takeErr(); err != nil {
+		return nil, err
+	}
+	var status wgpu.BufferMapAsyncStatus
+	if err := st.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status = s }); err != nil {
+		return nil, fmt.Errorf("gpu: map: %w", err)
+	}
+	b.dev.Poll(true, nil)
+	if status != wgpu.BufferMapAsyncStatusSuccess {
+		return nil, fmt.Errorf("gpu: map failed: %v", status)
+	}
+	out := append([]byte(nil), st.GetMappedRange(0, uint(size))[:4*n]...)
+	if err := st.Unmap(); err != nil {
+		return nil, fmt.Errorf("gpu: unmap: %w", err)
+	}
+	return out, nil
+}
+
+// Read copies src back to the host, waiting for all recorded work.
+func (b *Backend) Read(src backend.Buf, dst []float32) error {
+	s := src.(*Buf)
+	n := min(len(dst), s.n)
+	raw, err := b.readBytes(s, n)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return nil
+}
+
+// ReadU32 copies src back to the host, waiting for all recorded work.
+func (b *Backend) ReadU32(src backend.Buf, dst []uint32) error {
+	s := src.(*Buf)
+	n := min(len(dst), s.n)
+	raw, err := b.readBytes(s, n)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		dst[i] = binary.LittleEndian.Uint32(raw[4*i:])
+	}
+	return nil
+}
+
+// Flush submits the recorded work without waiting and reports the first error so far.
+func (b *Backend) Flush() error {
+	b.submit()
+	return b.takeErr()
+}
+
+func (b *Backend) takeErr() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	err := b.err
+	b.err = nil
+	return err
+}
+
+// Close releases the device.
+func (b *Backend) Close() {
+	b.submit()
+	b.dev.Poll(true, nil)
+	b.dev.Release()
+}
+
+// begin opens the command encoder if needed.
+func (b *Backend) begin() {
+	if b.enc != nil {
+		return
+	}
+	enc, err := b.dev.CreateCommandEncoder(nil)
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: command encoder: %w", err))
+		return
+	}
+	b.enc = enc
+}
+
+func (b *Backend) endPass() {
+	if b.pass != nil {
+		b.pass.End()
+		b.pass.Release() // before Finish: wgpu lifetime rule
+		b.pass = nil
+	}
+}
+
+// submit ends the pass, uploads the uniform slots used and submits the encoder.
+func (b *Backend) submit() {
+	if b.enc == nil {
+		return
+	}
+	b.endPass()
+	if b.ringUsed > 0 {
+		if err := b.queue.WriteBuffer(b.ring, 0, b.ringHost[:b.ringUsed*slotBytes]); err != nil {
+			b.fail(fmt.Errorf("gpu: uniforms: %w", err))
+		}
+	}
+	cmd, err := b.enc.Finish(nil)
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: finish: %w", err))
+	} else {
+		b.queue.Submit(cmd)
+		cmd.Release()
+	}
+	b.enc.Release()
+	b.enc, b.ringUsed = nil, 0
+}

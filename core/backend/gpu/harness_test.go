@@ -1,0 +1,107 @@
+package gpu
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	shared     *Backend
+	sharedErr  error
+	sharedOnce sync.Once
+)
+
+// backends returns the CPU reference and the GPU backend (one device for the whole test binary).
+// Without an adapter the test is skipped with a loud line — or fails under CI=true, where the GPU
+// suite must run (lavapipe from mesa-vulkan-drivers).
+func backends(t *testing.T) (*cpu.Backend, *Backend) {
+	t.Helper()
+	sharedOnce.Do(func() { shared, sharedErr = New() })
+	if sharedErr != nil {
+		if errors.Is(sharedErr, ErrNoAdapter) && os.Getenv("CI") != "true" {
+			t.Skipf("SKIPPED GPU parity: %v (install mesa-vulkan-drivers for lavapipe)", sharedErr)
+		}
+		require.NoError(t, sharedErr, "GPU backend")
+	}
+	return cpu.New(), shared
+}
+
+// pair allocates the same float32 data on both backends.
+func pair(c *cpu.Backend, g *Backend, v []float32) (backend.Buf, backend.Buf) {
+	a, b := c.Alloc(len(v)), g.Alloc(len(v))
+	c.Write(a, v)
+	g.Write(b, v)
+	return a, b
+}
+
+// pairU32 allocates the same uint32 data on both backends.
+func pairU32(c *cpu.Backend, g *Backend, v []uint32) (backend.Buf, backend.Buf) {
+	a, b := c.AllocU32(len(v)), g.AllocU32(len(v))
+	c.WriteU32(a, v)
+	g.WriteU32(b, v)
+	return a, b
+}
+
+func randVec(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+// read returns a buffer's float32 contents from either backend.
+func read(t *testing.T, be backend.Backend, b backend.Buf) []float32 {
+	t.Helper()
+	out := make([]float32, b.Len())
+	require.NoError(t, be.Read(b, out))
+	return out
+}
+
+func readU32(t *testing.T, be backend.Backend, b backend.Buf) []uint32 {
+	t.Helper()
+	out := make([]uint32, b.Len())
+	require.NoError(t, be.ReadU32(b, out))
+	return out
+}
+
+// relL2 is ‖got − want‖ / ‖want‖ (the tensor-level criterion of research/wgsl-kernels.md §6).
+func relL2(got, want []float32) float64 {
+	var e, n float64
+	for i := range want {
+		d := float64(got[i]) - float64(want[i])
+		e += d * d
+		n += float64(want[i]) * float64(want[i])
+	}
+	if n == 0 {
+		return math.Sqrt(e)
+	}
+	return math.Sqrt(e / n)
+}
+
+// requireClose checks a GPU tensor against its CPU twin: relative L2 error at most tol, and no
+// element off by more than elemTol·(1 + |want|).
+func requireClose(t *testing.T, name string, got, want []float32, tol, elemTol float64) {
+	t.Helper()
+	require.Equal(t, len(want), len(got), name)
+	for i := range want {
+		if math.IsNaN(float64(got[i])) || math.Abs(float64(got[i]-want[i])) > elemTol*(1+math.Abs(float64(want[i]))) {
+			require.Failf(t, "GPU differs from CPU", "%s[%d]: gpu %v, cpu %v", name, i, got[i], want[i])
+		}
+	}
+	require.LessOrEqual(t, relL2(got, want), tol, "%s: relative L2 error", name)
+}
+
+func TestAdapter(t *testing.T) {
+	_, g := backends(t)
+	t.Logf("adapter: %s", g.Info())
+	require.NotZero(t, g.Info().MaxStorageBinding)
+}

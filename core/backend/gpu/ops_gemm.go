@@ -1,0 +1,66 @@
+package gpu
+
+import "github.com/emc2ml/emc2/core/backend"
+
+// gemmOp records C = alpha·op(A)·op(B) + beta·C (+ bias) (then ReLU); bias may be nil.
+func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, alpha, beta float32, relu bool) {
+	if bias == nil {
+		bias = c
+	}
+	params := u32s{uint32(m), uint32(n), uint32(k), bit(transA), bit(transB), f(alpha), f(beta), bit(bias != c), bit(relu), 0, 0}
+	b.dispatch("gemm", params, []*Buf{a, bb, c, bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
+}
+
+// grid1D spreads n invocations of 64-wide workgroups over a 2-D grid when needed.
+func grid1D(n int) (x, y int) {
+	wg := ceilDiv(n, 64)
+	if wg <= 65535 {
+		return wg, 1
+	}
+	return 65535, ceilDiv(wg, 65535)
+}
+
+func (b *Backend) reluMask(dy, y *Buf, n int) {
+	x, gy := grid1D(n)
+	b.dispatch("relu_mask", u32s{uint32(n), 0}, []*Buf{dy, y}, x, gy, 1)
+}
+
+func (b *Backend) colSums(db, g *Buf, rows, n int) {
+	b.dispatch("col_sums", u32s{uint32(n), uint32(rows)}, []*Buf{g, db}, ceilDiv(n, 64), 1, 1)
+}
+
+func buf(x backend.Buf) *Buf {
+	if x == nil {
+		return nil
+	}
+	return x.(*Buf)
+}
+
+// Linear computes y = x·w + b (then ReLU).
+func (b *Backend) Linear(y, x, w, bias backend.Buf, m, k, n int, relu bool) {
+	b.gemmOp(buf(y), buf(x), buf(w), buf(bias), m, n, k, false, false, 1, 0, relu)
+}
+
+// LinearBack computes the gradients of Linear (dx may be nil); dy holds the masked gradient after.
+func (b *Backend) LinearBack(dx, dw, db, dy, x, w, y backend.Buf, m, k, n int, relu bool) {
+	if relu {
+		b.reluMask(buf(dy), buf(y), m*n)
+	}
+	b.colSums(buf(db), buf(dy), m, n)
+	b.gemmOp(buf(dw), buf(x), buf(dy), nil, k, n, m, true, false, 1, 0, false)
+	if dx != nil {
+		b.gemmOp(buf(dx), buf(dy), buf(w), nil, m, k, n, false, true, 1, 0, false)
+	}
+}
+
+// Similarity computes S = F[:rows]·F[:cols]ᵀ.
+func (b *Backend) Similarity(s, fb backend.Buf, rows, cols, d int) {
+	b.gemmOp(buf(s), buf(fb), buf(fb), nil, rows, cols, d, false, true, 1, 0, false)
+}
+
+// SurrogateBack computes dF = scale·(Ωᵀ·F[:rows] on all cols rows + Ω·F[:cols] on the first rows).
+func (b *Backend) SurrogateBack(df, omega, fb backend.Buf, rows, cols, d int, scale float32) {
+	dfb := buf(df)
+	b.gemmOp(dfb, buf(omega), buf(fb), nil, cols, d, rows, true, false, scale, 0, false)
+	b.gemmOp(dfb, buf(omega), buf(fb), nil, rows, d, cols, false, false, scale, 1, false)
+}

@@ -2,6 +2,7 @@
 //
 //	emc2 train [flags]        train on a dataset, with progress, metrics, plots and a checkpoint
 //	emc2 eval  -ckpt FILE     evaluate a saved checkpoint against its floors
+//	emc2 bench                time training steps per backend, method and batch size
 //
 // Run `emc2 <command> -h` for the flags of a command.
 package main
@@ -27,6 +28,8 @@ func main() {
 		err = runTrain(ctx, args)
 	case "eval":
 		err = runEval(ctx, args)
+	case "bench":
+		err = runBench(ctx, args)
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -50,6 +53,7 @@ func usage() {
 usage:
   emc2 train [flags]       train an encoder (EMC², SogCLR or SimCLR) and evaluate it against its floors
   emc2 eval -ckpt FILE     evaluate a saved checkpoint
+  emc2 bench               time training steps per backend, method and batch size
 
 Run "emc2 train -h" for the training flags.
 `)

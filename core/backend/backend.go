@@ -76,3 +76,8 @@ type Backend interface {
 	// OptimStep updates params in place from grads; m and v are the optimizer's state buffers.
 	OptimStep(params, grads, m, v Buf, p optim.Params)
 }
+
+// Limited is implemented by backends that cap the size of a buffer one kernel can bind (GPUs).
+type Limited interface {
+	MaxBindingBytes() uint64
+}

@@ -58,6 +58,9 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkLimits(be, cfg, arch, train); err != nil {
+		return nil, err
+	}
 	kind, _ := optim.ParseKind(cfg.Optimizer)
 	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1}
 	t.method = newMethod(be, cfg, train.N, t.key)
@@ -76,6 +79,32 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	t.optHP = optim.Params{Kind: kind, Momentum: float32(cfg.Momentum), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,
 		WeightDecay: float32(cfg.WeightDecay), Trust: 1e-3, Segments: t.Enc.Segments}
 	return t, nil
+}
+
+// checkLimits refuses, before allocating anything, a run whose largest buffer exceeds what the
+// backend can bind.
+func checkLimits(be backend.Backend, cfg Config, arch model.Arch, train *data.Dataset) error {
+	lim, ok := be.(backend.Limited)
+	if !ok {
+		return nil
+	}
+	rows := 3 * cfg.Batch // the fresh EMC² variant's rows, the most any method uses
+	need := []struct {
+		what  string
+		bytes uint64
+	}{
+		{"the training images", uint64(len(train.Pix))},
+		{"the augmented views", uint64(rows * arch.InH * arch.InW * arch.InC * 4)},
+		{"the first conv block's activations", uint64(rows * arch.InH * arch.InW * arch.Channels[0] * 4)},
+		{"the similarity matrix", uint64(2 * cfg.Batch * rows * 4)},
+	}
+	for _, n := range need {
+		if n.bytes > lim.MaxBindingBytes() {
+			return fmt.Errorf("%s need a %d MiB buffer, but the %s backend binds at most %d MiB: lower --batch, --train-subset or --image-size, or use --backend cpu",
+				n.what, n.bytes>>20, be.Name(), lim.MaxBindingBytes()>>20)
+		}
+	}
+	return nil
 }
 
 // StepsPerEpoch is ⌊N/B⌋ (the last partial batch is dropped, as DataLoader(drop_last=True)).

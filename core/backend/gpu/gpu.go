@@ -60,9 +60,10 @@ type Backend struct {
 	ringHost []byte
 	ringUsed int
 
-	staging map[uint64]*wgpu.Buffer
-	err     error // first error recorded; reported by Flush and Read
-	mu      sync.Mutex
+	staging   map[uint64]*wgpu.Buffer
+	allocated uint64 // bytes of storage buffers created
+	err       error  // first error recorded; reported by Flush and Read
+	mu        sync.Mutex
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -103,6 +104,12 @@ func newBackend(dev *wgpu.Device, info Info) (*Backend, error) {
 // Info describes the adapter.
 func (b *Backend) Info() Info { return b.info }
 
+// AllocatedBytes is the size of all storage buffers created so far (GPU memory in use by the run).
+func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
+
+// MaxBindingBytes is the largest buffer one kernel may bind.
+func (b *Backend) MaxBindingBytes() uint64 { return b.info.MaxStorageBinding }
+
 // Name identifies the backend.
 func (b *Backend) Name() string { return "gpu" }
 
@@ -126,6 +133,7 @@ func (b *Backend) alloc(n int, label string) *Buf {
 		b.fail(fmt.Errorf("gpu: allocate %d values: %w", n, err))
 		return &Buf{n: n}
 	}
+	b.allocated += size
 	return &Buf{buf: buf, n: n, size: size}
 }
 

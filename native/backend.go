@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/backend/gpu"
+)
+
+// openBackend returns the compute backend named by --backend: "cpu", "gpu" (an error when no adapter
+// exists), or "auto" (the GPU when an adapter exists, else the CPU, saying so).
+func openBackend(name string, log io.Writer) (backend.Backend, error) {
+	switch name {
+	case "cpu":
+		fmt.Fprintln(log, "backend: cpu")
+		return cpu.New(), nil
+	case "gpu", "auto":
+		g, err := gpu.New()
+		if err == nil {
+			i := g.Info()
+			fmt.Fprintf(log, "backend: gpu on %s; limits: storage binding %d MiB, buffer %d MiB, %d invocations per workgroup\n",
+				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations)
+			return g, nil
+		}
+		if name == "gpu" {
+			return nil, fmt.Errorf("--backend gpu: %w", err)
+		}
+		if !errors.Is(err, gpu.ErrNoAdapter) {
+			fmt.Fprintf(log, "backend: the GPU failed to start (%v)\n", err)
+		}
+		fmt.Fprintf(log, "backend: cpu (no usable GPU adapter: %v)\n", err)
+		return cpu.New(), nil
+	}
+	return nil, fmt.Errorf("--backend %q: want auto, gpu or cpu", name)
+}

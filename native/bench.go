@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/gpu"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/train"
+)
+
+// BenchRow is one measured configuration of `emc2 bench`.
+type BenchRow struct {
+	Backend      string  `json:"backend"`
+	Method       string  `json:"method"`
+	Batch        int     `json:"batch"`
+	StepMs       float64 `json:"step_ms"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+	RatioSimCLR  float64 `json:"ratio_to_simclr"` // step time / SimCLR's at the same batch and backend
+	DeviceMiB    float64 `json:"device_mib,omitempty"`
+}
+
+// runBench times training steps per backend, method and batch size on the default data, and prints
+// images/s, the step-time ratio to SimCLR, and (GPU) device memory in use.
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	backends := fs.String("backends", "cpu,gpu", "backends to measure (gpu is skipped when no adapter exists)")
+	batches := fs.String("batches", "32,256", "batch sizes")
+	steps := fs.Int("steps", 10, "timed steps per configuration (after 2 warm-up steps)")
+	out := fs.String("json", "", "also write the rows as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bs, err := parseChannels(*batches)
+	if err != nil {
+		return fmt.Errorf("--batches: %w", err)
+	}
+	split, err := data.Default()
+	if err != nil {
+		return err
+	}
+	methods := []struct{ method, variant, label string }{
+		{"simclr", "", "simclr"}, {"sogclr", "", "sogclr"}, {"emc2", "paper", "emc2-paper"}, {"emc2", "fresh", "emc2-fresh"},
+	}
+	var rows []BenchRow
+	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB")
+	for _, name := range strings.Split(*backends, ",") {
+		for _, b := range bs {
+			var simclrMs float64
+			for _, m := range methods {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				be, err := openBackend(name, io.Discard)
+				if err != nil {
+					return err
+				}
+				if name == "gpu" && be.Name() != "gpu" {
+					fmt.Println("gpu: no adapter, skipped")
+					break
+				}
+				cfg := train.DefaultConfig()
+				cfg.Method, cfg.Variant, cfg.Batch = m.method, m.variant, b
+				t, err := train.NewTrainer(be, cfg, split.Train)
+				if err != nil {
+					return err
+				}
+				ms, err := timeSteps(t, be, *steps)
+				if err != nil {
+					return err
+				}
+				row := BenchRow{Backend: be.Name(), Method: m.label, Batch: b, StepMs: ms, ImagesPerSec: float64(b) / ms * 1000}
+				if m.method == "simclr" {
+					simclrMs = ms
+				}
+				row.RatioSimCLR = ms / simclrMs
+				if g, ok := be.(*gpu.Backend); ok {
+					row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
+				}
+				be.Close()
+				rows = append(rows, row)
+				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB)
+			}
+		}
+	}
+	if *out != "" {
+		return writeJSON(*out, rows)
+	}
+	return nil
+}
+
+// timeSteps returns the median wall time of one training step in milliseconds, waiting for the
+// device after each step (a statistics read) so that queued GPU work is counted.
+func timeSteps(t *train.Trainer, be backend.Backend, n int) (float64, error) {
+	sync := func() error { _, err := t.ReadStats(); return err }
+	for i := 0; i < 2; i++ {
+		t.TrainStep()
+	}
+	if err := sync(); err != nil {
+		return 0, err
+	}
+	times := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		t.TrainStep()
+		if err := sync(); err != nil {
+			return 0, err
+		}
+		times = append(times, float64(time.Since(start).Microseconds())/1000)
+	}
+	slices.Sort(times)
+	return times[len(times)/2], nil
+}

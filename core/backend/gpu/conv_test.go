@@ -1,0 +1,158 @@
+package gpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/emc2ml/emc2/core/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// convShapes cover Cin = 1 and 3 (first layers), a Cout that is not a multiple of the 4-wide blocks,
+// a 16→32 layer, and a batch whose weight gradient takes several split-K chunks.
+var convShapes = []nn.ConvShape{
+	{N: 2, H: 5, W: 7, Cin: 1, Cout: 8},
+	{N: 3, H: 6, W: 5, Cin: 3, Cout: 6},
+	{N: 2, H: 8, W: 8, Cin: 16, Cout: 32},
+	{N: 64, H: 14, W: 14, Cin: 16, Cout: 32},
+}
+
+// TestConvParity checks Conv3x3 and Conv3x3Back against the CPU reference. Tolerances per
+// research/wgsl-kernels.md §6/§8: relative L2 ≤ 1e-5 for y and dX (K ≤ 4k), ≤ 1e-4 for the long
+// reductions over the batch (dW and db).
+func TestConvParity(t *testing.T) {
+	c, g := backends(t)
+	for _, s := range convShapes {
+		for _, relu := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v relu=%v", s, relu), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(s.N*s.Cin), uint64(s.Cout)))
+				px := s.N * s.H * s.W
+				xc, xg := pair(c, g, randVec(r, px*s.Cin))
+				wc, wg := pair(c, g, randVec(r, s.K()*s.Cout))
+				bc, bg := pair(c, g, randVec(r, s.Cout))
+				yc, yg := pair(c, g, randVec(r, px*s.Cout)) // garbage: must be overwritten
+				c.Conv3x3(yc, xc, wc, bc, s, relu)
+				g.Conv3x3(yg, xg, wg, bg, s, relu)
+				y := read(t, c, yc)
+				requireClose(t, "y", read(t, g, yg), y, 1e-5, 1e-4)
+
+				// Both backward passes get the CPU's y, so that the ReLU masks agree exactly.
+				_, yg2 := pair(c, g, y)
+				dy := randVec(r, px*s.Cout)
+				for _, withDX := range []bool{false, true} {
+					dyc, dyg := pair(c, g, dy)
+					dwc, dwg := pair(c, g, randVec(r, s.K()*s.Cout))
+					dbc, dbg := pair(c, g, randVec(r, s.Cout))
+					if !withDX {
+						c.Conv3x3Back(nil, dwc, dbc, dyc, xc, wc, yc, s, relu)
+						g.Conv3x3Back(nil, dwg, dbg, dyg, xg, wg, yg2, s, relu)
+					} else {
+						dxc, dxg := pair(c, g, randVec(r, px*s.Cin))
+						c.Conv3x3Back(dxc, dwc, dbc, dyc, xc, wc, yc, s, relu)
+						g.Conv3x3Back(dxg, dwg, dbg, dyg, xg, wg, yg2, s, relu)
+						requireClose(t, "dx", read(t, g, dxg), read(t, c, dxc), 1e-5, 1e-4)
+					}
+					require.Equal(t, read(t, c, dyc), read(t, g, dyg), "masked dy")
+					requireClose(t, "dw", read(t, g, dwg), read(t, c, dwc), 1e-4, 1e-3)
+					requireClose(t, "db", read(t, g, dbg), read(t, c, dbc), 1e-4, 1e-3)
+				}
+			})
+		}
+	}
+}
+
+// TestConvSplitKChunks makes sure the parity shapes exercise both the one-chunk and the
+// several-chunk weight-gradient paths.
+func TestConvSplitKChunks(t *testing.T) {
+	_, first := dwChunks(convShapes[0])
+	require.Equal(t, 1, first)
+	rowsPer, last := dwChunks(convShapes[len(convShapes)-1])
+	require.Greater(t, last, 4)
+	require.GreaterOrEqual(t, rowsPer*last, 64*14)
+	require.Less(t, rowsPer*(last-1), 64*14)
+}
+
+// TestConvBackDeterministic runs the backward pass twice: without float atomics the split-K
+// gradients must be bitwise identical.
+func TestConvBackDeterministic(t *testing.T) {
+	_, g := backends(t)
+	s := convShapes[len(convShapes)-1]
+	r := rand.New(rand.NewPCG(7, 7))
+	px := s.N * s.H * s.W
+	x, w, y := g.Alloc(px*s.Cin), g.Alloc(s.K()*s.Cout), g.Alloc(px*s.Cout)
+	g.Write(x, randVec(r, px*s.Cin))
+	g.Write(w, randVec(r, s.K()*s.Cout))
+	dy := randVec(r, px*s.Cout)
+	var runs [2][]float32
+	for i := range runs {
+		dyg, dw, db, dx := g.Alloc(px*s.Cout), g.Alloc(s.K()*s.Cout), g.Alloc(s.Cout), g.Alloc(px*s.Cin)
+		g.Write(dyg, dy)
+		g.Conv3x3Back(dx, dw, db, dyg, x, w, y, s, false)
+		runs[i] = append(read(t, g, dw), read(t, g, dx)...)
+	}
+	require.Equal(t, runs[0], runs[1])
+}
+
+// TestMaxPoolParity checks MaxPool2 and MaxPool2Back exactly: values from {0, 1, 2} make ties
+// common (the first maximum must win), and odd sizes drop a row or column.
+func TestMaxPoolParity(t *testing.T) {
+	c, g := backends(t)
+	for _, s := range []nn.PoolShape{{N: 2, H: 4, W: 6, C: 3}, {N: 3, H: 7, W: 5, C: 8}, {N: 64, H: 15, W: 14, C: 16}} {
+		t.Run(fmt.Sprintf("%+v", s), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(s.H), uint64(s.W)))
+			in := make([]float32, s.N*s.H*s.W*s.C)
+			for i := range in {
+				in[i] = float32(r.IntN(3))
+			}
+			out := s.N * s.OutH() * s.OutW() * s.C
+			xc, xg := pair(c, g, in)
+			yc, yg := pair(c, g, randVec(r, out))
+			ac, ag := pairU32(c, g, make([]uint32, out))
+			c.MaxPool2(yc, ac, xc, s)
+			g.MaxPool2(yg, ag, xg, s)
+			require.Equal(t, read(t, c, yc), read(t, g, yg), "y")
+			arg := readU32(t, c, ac)
+			require.Equal(t, arg, readU32(t, g, ag), "arg")
+			require.Contains(t, arg, uint32(3), "some window's maximum is last")
+
+			dyc, dyg := pair(c, g, randVec(r, out))
+			dxc, dxg := pair(c, g, randVec(r, len(in))) // garbage: must be overwritten
+			c.MaxPool2Back(dxc, dyc, ac, s)
+			g.MaxPool2Back(dxg, dyg, ag, s)
+			require.Equal(t, read(t, c, dxc), read(t, g, dxg), "dx")
+		})
+	}
+}
+
+// BenchmarkConvForward times Conv3x3 (bias + ReLU) on the GPU backend at the encoder's first two
+// layer shapes, batch 64. Each iteration reads one value back, so it measures finished work.
+func BenchmarkConvForward(b *testing.B) {
+	sharedOnce.Do(func() { shared, sharedErr = New() })
+	if sharedErr != nil {
+		b.Skipf("SKIPPED GPU benchmark: %v", sharedErr)
+	}
+	g := shared
+	for _, s := range []nn.ConvShape{{N: 64, H: 28, W: 28, Cin: 1, Cout: 32}, {N: 64, H: 14, W: 14, Cin: 32, Cout: 64}} {
+		b.Run(fmt.Sprintf("%dx%dx%d-%d", s.H, s.W, s.Cin, s.Cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			px := s.N * s.H * s.W
+			x, w, bias, y := g.Alloc(px*s.Cin), g.Alloc(s.K()*s.Cout), g.Alloc(s.Cout), g.Alloc(px*s.Cout)
+			g.Write(x, randVec(r, px*s.Cin))
+			g.Write(w, randVec(r, s.K()*s.Cout))
+			g.Write(bias, randVec(r, s.Cout))
+			probe := make([]float32, 1)
+			g.Conv3x3(y, x, w, bias, s, true) // warm-up: bind group creation
+			require.NoError(b, g.Read(y, probe))
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				g.Conv3x3(y, x, w, bias, s, true)
+				require.NoError(b, g.Read(y, probe))
+			}
+			flops := 2 * float64(px) * float64(s.K()) * float64(s.Cout) * float64(b.N)
+			b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

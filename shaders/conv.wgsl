@@ -1,0 +1,189 @@
+// 3×3 convolution (stride 1, zero padding 1, NHWC), the GPU twin of nn.Conv3x3 and nn.Conv3x3Back
+// (core/nn/conv.go). Weights are a (9·Cin)×Cout matrix with row (ky·3+kx)·Cin + ci.
+//   conv3x3:        implicit GEMM, M = N·H·W pixels, N = c2 output channels, K = 9·c1, with fused bias
+//                   and ReLU. The A-load reads the image directly (zero outside it), so no im2col
+//                   buffer is needed.
+//   conv3x3_dx:     dX, the same implicit GEMM over dY with the 180°-rotated, channel-transposed filter
+//                   (research/wgsl-kernels.md §2.2).
+//   conv3x3_dw:     dW = im2col(x)ᵀ·dY over one chunk of image rows per z, written to partials[z]
+//                   (split-K: no float atomics, so the result is deterministic).
+//   conv3x3_dw_sum: dW[e] = Σ_z partials[z][e] in ascending z (fixed order).
+// Like gemm.wgsl, each invocation computes a 4×4 block from registers with no workgroup memory and no
+// barriers. Rows or columns past the edge read clamped garbage that only feeds outputs never stored.
+
+struct Params {
+  n: u32, h: u32, w: u32,
+  c1: u32,             // channels of the image read (Cin; Cout for conv3x3_dx)
+  c2: u32,             // channels written (Cout; Cin for conv3x3_dx)
+  spare: u32,
+  bias: u32, relu: u32,
+  rows_per_chunk: u32, // conv3x3_dw: image rows (n·H + y) per chunk
+  count: u32,          // conv3x3_dw_sum: elements of dW
+  chunks: u32,         // conv3x3_dw_sum: partials to add
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> A: array<f32>; // the image (x or dY); dw_sum: partials
+@group(0) @binding(2) var<storage, read_write> B: array<f32>; // conv3x3: weights; conv3x3_dw: dY
+@group(0) @binding(3) var<storage, read_write> C: array<f32>; // output: y, dX, partials or dW
+@group(0) @binding(4) var<storage, read_write> D: array<f32>; // conv3x3: bias
+
+// Weights for tap t, image channel c and output channels j..j+3.
+fn load_w4(t: u32, c: u32, j: u32, flip: bool) -> vec4<f32> {
+  if (flip) {
+    // dX: tap 8−t, and the original matrix's row and column roles swapped: W[((8−t)·c2 + j)·c1 + c].
+    let o = ((8u - t) * p.c2 + j) * p.c1 + c;
+    return vec4<f32>(B[o], B[o + p.c1], B[o + 2u * p.c1], B[o + 3u * p.c1]);
+  }
+  let o = (t * p.c1 + c) * p.c2 + j;
+  return vec4<f32>(B[o], B[o + 1u], B[o + 2u], B[o + 3u]);
+}
+
+// Position (n·H·W, y, x) of pixel i, with y = −1000 past the batch so that every tap misses.
+fn pos(i: u32) -> vec3<i32> {
+  let hw = p.h * p.w;
+  let y = select(-1000, i32((i % hw) / p.w), i < p.n * hw);
+  return vec3<i32>(i32(i - i % hw), y, i32(i % p.w));
+}
+
+// Offset in A of channel 0 of pixel q moved by (dy, dx), or −1 in the zero padding.
+fn src(q: vec3<i32>, dy: i32, dx: i32) -> i32 {
+  let y = q.y + dy;
+  let x = q.z + dx;
+  if (y < 0 || y >= i32(p.h) || x < 0 || x >= i32(p.w)) { return -1; }
+  return (q.x + y * i32(p.w) + x) * i32(p.c1);
+}
+
+// A value at offset s (from src) plus channel c; select keeps the loop branch-free.
+fn ld(s: i32, c: u32) -> f32 {
+  return select(0.0, A[u32(max(s, 0)) + c], s >= 0);
+}
+
+fn store(i: u32, acc: vec4<f32>, j0: u32) {
+  if (i >= p.n * p.h * p.w) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let j = j0 + c;
+    if (j < p.c2) {
+      var v = acc[c];
+      if (p.bias == 1u) { v = v + D[j]; }
+      if (p.relu == 1u) { v = max(v, 0.0); }
+      C[i * p.c2 + j] = v;
+    }
+  }
+}
+
+// The body of conv3x3 and conv3x3_dx; flip is a constant at each call, so it folds away.
+fn conv_body(gid: vec3<u32>, flip: bool) {
+  let i0 = gid.y * 4u;
+  let j0 = gid.x * 4u;
+  if (i0 >= p.n * p.h * p.w || j0 >= p.c2) { return; }
+  // Decode the four pixels once: integer division is slow (emulated on lavapipe).
+  let q0 = pos(i0);
+  let q1 = pos(i0 + 1u);
+  let q2 = pos(i0 + 2u);
+  let q3 = pos(i0 + 3u);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  for (var t = 0u; t < 9u; t++) {
+    let dy = i32(t / 3u) - 1;
+    let dx = i32(t % 3u) - 1;
+    let s0 = src(q0, dy, dx);
+    let s1 = src(q1, dy, dx);
+    let s2 = src(q2, dy, dx);
+    let s3 = src(q3, dy, dx);
+    for (var c = 0u; c < p.c1; c++) {
+      let b = load_w4(t, c, j0, flip);
+      c0 = fma(vec4<f32>(ld(s0, c)), b, c0);
+      c1 = fma(vec4<f32>(ld(s1, c)), b, c1);
+      c2 = fma(vec4<f32>(ld(s2, c)), b, c2);
+      c3 = fma(vec4<f32>(ld(s3, c)), b, c3);
+    }
+  }
+  store(i0, c0, j0);
+  store(i0 + 1u, c1, j0);
+  store(i0 + 2u, c2, j0);
+  store(i0 + 3u, c3, j0);
+}
+
+@compute @workgroup_size(8, 8)
+fn conv3x3(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, false); }
+
+// dX = the convolution of dY with the flipped filter (no bias, no ReLU).
+@compute @workgroup_size(8, 8)
+fn conv3x3_dx(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, true); }
+
+// Tap shift of dW row r = (ky·3+kx)·c1 + ci: (dy, dx) and the element offset of the shifted pixel's
+// channel ci relative to the pixel's channel 0.
+fn row_tap(r: u32) -> vec3<i32> {
+  let t = r / p.c1;
+  let dy = i32(t / 3u) - 1;
+  let dx = i32(t % 3u) - 1;
+  return vec3<i32>(dy, dx, (dy * i32(p.w) + dx) * i32(p.c1) + i32(r % p.c1));
+}
+
+// Whether pixel (y, x) moved by tap (dy, dx) lies inside the image.
+fn inside(y: i32, x: i32, tap: vec3<i32>) -> bool {
+  let yy = y + tap.x;
+  let xx = x + tap.y;
+  return yy >= 0 && yy < i32(p.h) && xx >= 0 && xx < i32(p.w);
+}
+
+// Value of x at pixel px moved by tap, or 0 when ok is false.
+fn ld_tap(px: u32, tap: vec3<i32>, ok: bool) -> f32 {
+  return select(0.0, A[u32(max(i32(px * p.c1) + tap.z, 0))], ok);
+}
+
+fn store_part(base: u32, r: u32, acc: vec4<f32>, j0: u32) {
+  if (r >= 9u * p.c1) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let j = j0 + c;
+    if (j < p.c2) { C[base + r * p.c2 + j] = acc[c]; }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn conv3x3_dw(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r0 = gid.y * 4u;
+  let j0 = gid.x * 4u;
+  let k = 9u * p.c1;
+  if (r0 >= k || j0 >= p.c2) { return; }
+  // Rows past k (never stored) repeat the last row so that their loads stay in range.
+  let t0 = row_tap(r0);
+  let t1 = row_tap(min(r0 + 1u, k - 1u));
+  let t2 = row_tap(min(r0 + 2u, k - 1u));
+  let t3 = row_tap(min(r0 + 3u, k - 1u));
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  let first = gid.z * p.rows_per_chunk;
+  let last = min(first + p.rows_per_chunk, p.n * p.h);
+  for (var rr = first; rr < last; rr++) {
+    let y = i32(rr % p.h);
+    for (var x = 0u; x < p.w; x++) {
+      let px = rr * p.w + x;
+      let o = px * p.c2 + j0;
+      let g = vec4<f32>(B[o], B[o + 1u], B[o + 2u], B[o + 3u]);
+      let xi = i32(x);
+      c0 = fma(vec4<f32>(ld_tap(px, t0, inside(y, xi, t0))), g, c0);
+      c1 = fma(vec4<f32>(ld_tap(px, t1, inside(y, xi, t1))), g, c1);
+      c2 = fma(vec4<f32>(ld_tap(px, t2, inside(y, xi, t2))), g, c2);
+      c3 = fma(vec4<f32>(ld_tap(px, t3, inside(y, xi, t3))), g, c3);
+    }
+  }
+  let base = gid.z * k * p.c2;
+  store_part(base, r0, c0, j0);
+  store_part(base, r0 + 1u, c1, j0);
+  store_part(base, r0 + 2u, c2, j0);
+  store_part(base, r0 + 3u, c3, j0);
+}
+
+@compute @workgroup_size(64)
+fn conv3x3_dw_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let e = gid.x + gid.y * nw.x * 64u;
+  if (e >= p.count) { return; }
+  var s = 0.0;
+  for (var z = 0u; z < p.chunks; z++) { s = s + A[z * p.count + e]; }
+  C[e] = s;
+}

@@ -1,0 +1,60 @@
+// 2×2 max pooling with stride 2 (NHWC, floor mode), the GPU twin of nn.MaxPool2 and nn.MaxPool2Back
+// (core/nn/layers.go).
+//   maxpool2:      one invocation per output; arg = 0..3, the row-major position of the first maximum
+//                  (strict >, so ties go to the earliest position, as on the CPU).
+//   maxpool2_back: a gather, one invocation per input element: it takes the gradient of its window
+//                  when it is that window's arg, else 0 (also in dropped odd rows and columns). No
+//                  scatter, so no atomics and every element of dX is written.
+
+struct Params {
+  n: u32, h: u32, w: u32, c: u32,
+  total: u32, // outputs (maxpool2) or inputs (maxpool2_back)
+}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> X: array<f32>;   // x; dX in maxpool2_back
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;   // y; dY in maxpool2_back
+@group(0) @binding(3) var<storage, read_write> Arg: array<u32>;
+
+@compute @workgroup_size(64)
+fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let o = gid.x + gid.y * nw.x * 64u;
+  if (o >= p.total) { return; }
+  let oh = p.h / 2u;
+  let ow = p.w / 2u;
+  let ch = o % p.c;
+  let px = o / p.c;
+  let ox = px % ow;
+  let oy = (px / ow) % oh;
+  let n = px / (ow * oh);
+  let i0 = ((n * p.h + 2u * oy) * p.w + 2u * ox) * p.c + ch;
+  let row = p.w * p.c;
+  var best = X[i0];
+  var bi = 0u;
+  let v1 = X[i0 + p.c];
+  if (v1 > best) { best = v1; bi = 1u; }
+  let v2 = X[i0 + row];
+  if (v2 > best) { best = v2; bi = 2u; }
+  let v3 = X[i0 + row + p.c];
+  if (v3 > best) { best = v3; bi = 3u; }
+  Y[o] = best;
+  Arg[o] = bi;
+}
+
+@compute @workgroup_size(64)
+fn maxpool2_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = gid.x + gid.y * nw.x * 64u;
+  if (i >= p.total) { return; }
+  let oh = p.h / 2u;
+  let ow = p.w / 2u;
+  let ch = i % p.c;
+  let px = i / p.c;
+  let x = px % p.w;
+  let y = (px / p.w) % p.h;
+  let n = px / (p.w * p.h);
+  var g = 0.0;
+  if (y < 2u * oh && x < 2u * ow) {
+    let o = ((n * oh + y / 2u) * ow + x / 2u) * p.c + ch;
+    if (Arg[o] == (y % 2u) * 2u + x % 2u) { g = Y[o]; }
+  }
+  X[i] = g;
+}

@@ -36,8 +36,32 @@ fn to_unit(u: u32) -> f32 { return f32(u >> 8u) * (1.0 / 16777216.0); }
 // to_unit_open is rng.ToUnitOpen: exact, (0, 1].
 fn to_unit_open(u: u32) -> f32 { return f32((u >> 8u) + 1u) * (1.0 / 16777216.0); }
 
-// normal4 is rng.Normal4 (Irwin–Hall of four uniforms).
+// normal4 is rng.Normal4 (Irwin–Hall of four uniforms), bit for bit. The float expression
+// ((u0 + u1) + (u2 + u3) − 2)·√3 is not safe to write as such: WGSL lets the compiler reassociate it
+// (on lavapipe the plain expression came out up to a few ulp off Go's), with no way to forbid that. So the three
+// additions and the subtraction are done on the uniforms' integer numerators (units of 2⁻²⁴), with the
+// float32 round-to-nearest-even of each result emulated exactly, and only the final product is a
+// float operation (one correctly rounded multiply).
+fn round_ulp(x: u32, e: u32) -> u32 {
+  // x rounded to a multiple of 2^e (e ≥ 1), ties to even
+  let half = 1u << (e - 1u);
+  let rem = x & ((1u << e) - 1u);
+  var r = x - rem;
+  if (rem > half || (rem == half && ((r >> e) & 1u) == 1u)) { r = r + (1u << e); }
+  return r;
+}
+
+// fl24 rounds a non-negative integer of at most 2^26 to 24 significant bits, as float32 does.
+fn fl24(x: u32) -> u32 {
+  if (x < 0x1000000u) { return x; }
+  if (x < 0x2000000u) { return round_ulp(x, 1u); }
+  return round_ulp(x, 2u);
+}
+
 fn normal4(b: vec4<u32>) -> f32 {
-  let s = (to_unit(b.x) + to_unit(b.y)) + (to_unit(b.z) + to_unit(b.w));
-  return (s - 2.0) * 1.7320508;
+  let s = fl24(fl24((b.x >> 8u) + (b.y >> 8u)) + fl24((b.z >> 8u) + (b.w >> 8u)));
+  // s − 2 in units of 2⁻²⁴, rounded as float32 (exact when s ≥ 2)
+  var t: f32;
+  if (s >= 0x2000000u) { t = f32(s - 0x2000000u); } else { t = -f32(fl24(0x2000000u - s)); }
+  return t * bitcast<f32>(0x33ddb3d7u); // float32(1.7320508)·2⁻²⁴, exact
 }

@@ -68,8 +68,10 @@ func ToUnit(u uint32) float32 { return float32(u>>8) * (1.0 / (1 << 24)) }
 func ToUnitOpen(u uint32) float32 { return float32((u>>8)+1) * (1.0 / (1 << 24)) }
 
 // Normal4 returns an approximately standard normal number from 4 words: the centred, scaled sum of
-// four uniforms (Irwin–Hall). It uses only exact additions and one multiplication, so CPU and GPU agree
-// bit for bit where Box–Muller (log, cos) would not. Tails are cut at ±2√3, which is fine for noise.
+// four uniforms (Irwin–Hall). It uses only additions and one multiplication, each correctly rounded, so
+// CPU and GPU can agree bit for bit where Box–Muller (log, cos) would not (the WGSL twin does the
+// additions on integers with float32 rounding emulated, since a shader compiler may reassociate float
+// expressions). Tails are cut at ±2√3, which is fine for noise.
 func Normal4(b [4]uint32) float32 {
 	s := (ToUnit(b[0]) + ToUnit(b[1])) + (ToUnit(b[2]) + ToUnit(b[3]))
 	return (s - 2) * 1.7320508

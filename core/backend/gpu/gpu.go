@@ -16,6 +16,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/core/backend"
@@ -117,10 +118,13 @@ func (b *Backend) Name() string { return "gpu" }
 // pixels packed four to a word.
 type Buf struct {
 	buf  *wgpu.Buffer
-	off  int // in elements (bytes / 4)
-	n    int // elements
+	id   uint64 // unique per allocation (the bind-group cache key: a collected wrapper's address can be reused)
+	off  int    // in elements (bytes / 4)
+	n    int    // elements
 	size uint64
 }
+
+var bufIDs atomic.Uint64
 
 // Len returns the number of elements (pixels for image buffers).
 func (b *Buf) Len() int { return b.n }
@@ -134,7 +138,7 @@ func (b *Backend) alloc(n int, label string) *Buf {
 		return &Buf{n: n}
 	}
 	b.allocated += size
-	return &Buf{buf: buf, n: n, size: size}
+	return &Buf{buf: buf, id: bufIDs.Add(1), n: n, size: size}
 }
 
 // Alloc returns n zeroed float32 values.
@@ -149,7 +153,7 @@ func (b *Backend) View(buf backend.Buf, off, n int) backend.Buf {
 	if off%backend.Align != 0 || off+n > s.n {
 		panic(fmt.Sprintf("gpu: view [%d, %d) of %d elements (offsets must be multiples of %d)", off, off+n, s.n, backend.Align))
 	}
-	return &Buf{buf: s.buf, off: s.off + off, n: n, size: s.size}
+	return &Buf{buf: s.buf, id: s.id, off: s.off + off, n: n, size: s.size}
 }
 
 func (b *Backend) fail(err error) {

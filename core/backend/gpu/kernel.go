@@ -140,7 +140,7 @@ func (b *Backend) dispatch(entry string, params u32s, bufs []*Buf, x, y, z int) 
 func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
 	key := k.family
 	for _, s := range bufs {
-		key += fmt.Sprintf("|%p:%d:%d", s.buf, s.off, s.n)
+		key += fmt.Sprintf("|%d:%d:%d", s.id, s.off, s.n)
 	}
 	if bg, ok := b.groups[key]; ok {
 		return bg, nil

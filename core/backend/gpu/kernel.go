@@ -6,7 +6,6 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"sync"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/shaders"
@@ -162,17 +161,7 @@ func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
 		return nil, fmt.Errorf("gpu: bind group for %s: %w", k.family, err)
 	}
 	b.groups[key] = bg
-	pins := make([]*wgpu.Buffer, len(bufs))
-	for i, s := range bufs {
-		pins[i] = s.buf
-	}
-	groupPins.Store(bg, pins)
 	return bg, nil
 }
-
-// groupPins keeps the buffers of every cached bind group reachable. The cache key holds their
-// addresses; once a *wgpu.Buffer is collected, a new buffer can get the same address and would hit
-// the stale bind group of the old one (seen as GC-dependent, flaky parity failures).
-var groupPins sync.Map // *wgpu.BindGroup → []*wgpu.Buffer
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -10,8 +10,10 @@ import (
 	"github.com/emc2ml/emc2/core/backend/gpu"
 )
 
-// openBackend returns the compute backend named by --backend: "cpu", "gpu" (an error when no adapter
-// exists), or "auto" (the GPU when an adapter exists, else the CPU, saying so).
+// openBackend returns the compute backend named by --backend: "cpu", "gpu" (any adapter, software
+// ones included; an error when none exists), or "auto": a hardware GPU when one exists, else the
+// CPU, saying why. A software adapter (Mesa's lavapipe) is no faster than the plain-Go backend, so
+// auto does not pick it.
 func openBackend(name string, log io.Writer) (backend.Backend, error) {
 	switch name {
 	case "cpu":
@@ -21,6 +23,11 @@ func openBackend(name string, log io.Writer) (backend.Backend, error) {
 		g, err := gpu.New()
 		if err == nil {
 			i := g.Info()
+			if name == "auto" && i.Type == "cpu" {
+				g.Close()
+				fmt.Fprintf(log, "backend: cpu (the only WebGPU adapter is a software one, %s; --backend gpu uses it)\n", i)
+				return cpu.New(), nil
+			}
 			fmt.Fprintf(log, "backend: gpu on %s; limits: storage binding %d MiB, buffer %d MiB, %d invocations per workgroup\n",
 				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations)
 			return g, nil

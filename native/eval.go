@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -15,6 +14,7 @@ func runEval(ctx context.Context, args []string) error {
 	ckpt := fs.String("ckpt", "", "checkpoint file written by emc2 train")
 	dataSpec := fs.String("data", "", "evaluate on this data instead of the checkpoint's")
 	imageSize := fs.Int("image-size", 32, "side length image folders are resized to")
+	backendName := fs.String("backend", "auto", "auto | gpu | cpu")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,7 +33,12 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := train.NewTrainer(cpu.New(), cfg, split.Train)
+	be, err := openBackend(*backendName, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	t, err := train.NewTrainer(be, cfg, split.Train)
 	if err != nil {
 		return err
 	}

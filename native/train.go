@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/train"
 )
@@ -121,7 +121,7 @@ func runTrain(ctx context.Context, args []string) error {
 	cfg := train.DefaultConfig()
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	tau, channels, out, imageSize := trainFlags(fs, &cfg)
-	backendName := fs.String("backend", "auto", "auto | cpu (the GPU backend arrives with the WebGPU engine)")
+	backendName := fs.String("backend", "auto", "auto (a hardware GPU if present, else cpu) | gpu | cpu")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -138,23 +138,20 @@ func runTrain(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	switch *backendName {
-	case "auto":
-		fmt.Fprintln(os.Stderr, "backend: cpu (no GPU backend in this build yet)")
-	case "cpu":
-	default:
-		return fmt.Errorf("--backend %q: want auto or cpu", *backendName)
-	}
-
 	split, err := loadData(cfg, *imageSize)
 	if err != nil {
 		return err
 	}
+	be, err := openBackend(*backendName, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
 	dir, err := newRunDir(*out, cfg)
 	if err != nil {
 		return err
 	}
-	res, err := trainAndReport(ctx, cfg, split, dir, os.Stdout, os.Stderr)
+	res, err := trainAndReport(ctx, be, cfg, split, dir, os.Stdout, os.Stderr)
 	if res != nil {
 		fmt.Fprintf(os.Stdout, "\nrun folder: %s\n", dir)
 	}
@@ -227,9 +224,8 @@ type Summary struct {
 
 // trainAndReport runs a whole training job into dir: floors, training with progress, final
 // evaluation, checkpoint, metrics, plots and the summary table.
-func trainAndReport(ctx context.Context, cfg train.Config, split *data.Split, dir string, stdout, stderr *os.File) (*Summary, error) {
+func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, split *data.Split, dir string, stdout, stderr *os.File) (*Summary, error) {
 	start := time.Now()
-	be := cpu.New()
 	t, err := train.NewTrainer(be, cfg, split.Train)
 	if err != nil {
 		return nil, err

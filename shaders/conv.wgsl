@@ -22,10 +22,10 @@ struct Params {
   chunks: u32,         // conv3x3_dw_sum: partials to add
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> A: array<f32>; // the image (x or dY); dw_sum: partials
-@group(0) @binding(2) var<storage, read_write> B: array<f32>; // conv3x3: weights; conv3x3_dw: dY
+@group(0) @binding(1) var<storage, read> A: array<f32>; // the image (x or dY); dw_sum: partials
+@group(0) @binding(2) var<storage, read> B: array<f32>; // conv3x3: weights; conv3x3_dw: dY
 @group(0) @binding(3) var<storage, read_write> C: array<f32>; // output: y, dX, partials or dW
-@group(0) @binding(4) var<storage, read_write> D: array<f32>; // conv3x3: bias
+@group(0) @binding(4) var<storage, read> D: array<f32>; // conv3x3: bias
 
 // Weights for tap t, image channel c and output channels j..j+3.
 fn load_w4(t: u32, c: u32, j: u32, flip: bool) -> vec4<f32> {

@@ -13,10 +13,10 @@ struct Params {
   a_off: u32, b_off: u32,   // element offsets into A and B (A and B may be one buffer)
 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read_write> A: array<f32>;
-@group(0) @binding(2) var<storage, read_write> B: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<storage, read_write> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
 
 fn load_a(i: u32, q: u32) -> f32 {
   if (p.trans_a == 1u) { return A[p.a_off + q * p.m + i]; }

@@ -13,12 +13,12 @@ import (
 
 // Conventions every WGSL family follows (so that one generic loader serves them all):
 //   - binding 0 of group 0 is `var<uniform> p: Params` — the dispatch's parameters, 256 bytes at most;
-//   - bindings 1..n are `var<storage, read_write>` buffers, used by all entry points of the family in
+//   - bindings 1..n are `var<storage, read_write>` (or `read`) buffers, used by all entry points of the family in
 //     the same order (an entry point may ignore some; the caller still passes a buffer for each);
 //   - entry points are `@compute @workgroup_size(...) fn name(...)`, at most 128 invocations per
 //     workgroup (WebGPU compatibility mode) and grids of at most 65535 per dimension.
 var (
-	reBinding = regexp.MustCompile(`@group\(0\)\s*@binding\((\d+)\)\s*var<storage,\s*read_write>`)
+	reBinding = regexp.MustCompile(`@group\(0\)\s*@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>`)
 	reEntry   = regexp.MustCompile(`@compute\s*@workgroup_size\([^)]*\)\s*fn\s+(\w+)`)
 )
 
@@ -27,6 +27,7 @@ type kernel struct {
 	pipe     *wgpu.ComputePipeline
 	bgl      *wgpu.BindGroupLayout
 	nStorage int
+	readOnly []bool // per storage binding 1..n
 }
 
 // loadFamily compiles one WGSL file and makes a pipeline per entry point, with explicit layouts
@@ -37,10 +38,13 @@ func (b *Backend) loadFamily(name string) error {
 		return err
 	}
 	n := 0
+	ro := map[int]bool{}
 	for _, m := range reBinding.FindAllStringSubmatch(src, -1) {
 		i, _ := strconv.Atoi(m[1])
 		n = max(n, i)
+		ro[i] = m[2] == "read"
 	}
+	readOnly := make([]bool, n)
 	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name,
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src}})
 	if err != nil {
@@ -49,8 +53,12 @@ func (b *Backend) loadFamily(name string) error {
 	entries := []wgpu.BindGroupLayoutEntry{{Binding: 0, Visibility: wgpu.ShaderStageCompute,
 		Buffer: wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform, HasDynamicOffset: true, MinBindingSize: slotBytes}}}
 	for i := 1; i <= n; i++ {
+		t := wgpu.BufferBindingTypeStorage
+		if ro[i] {
+			t, readOnly[i-1] = wgpu.BufferBindingTypeReadOnlyStorage, true
+		}
 		entries = append(entries, wgpu.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute,
-			Buffer: wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeStorage}})
+			Buffer: wgpu.BufferBindingLayout{Type: t}})
 	}
 	bgl, err := b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
 	if err != nil {
@@ -70,7 +78,7 @@ func (b *Backend) loadFamily(name string) error {
 		if _, dup := b.kernels[entry]; dup {
 			return fmt.Errorf("gpu: entry point %q defined twice (in %s.wgsl and %s.wgsl)", entry, b.kernels[entry].family, name)
 		}
-		b.kernels[entry] = &kernel{family: name, pipe: pipe, bgl: bgl, nStorage: n}
+		b.kernels[entry] = &kernel{family: name, pipe: pipe, bgl: bgl, nStorage: n, readOnly: readOnly}
 	}
 	return nil
 }
@@ -114,6 +122,10 @@ func (b *Backend) dispatch(entry string, params u32s, bufs []*Buf, x, y, z int) 
 	}
 	if b.ringUsed == ringSlots {
 		b.submit()
+	}
+	if err := k.checkAliasing(bufs); err != nil {
+		b.fail(fmt.Errorf("gpu: kernel %s: %w", entry, err))
+		return
 	}
 	bg, err := b.bindGroup(k, bufs)
 	if err != nil {
@@ -162,6 +174,24 @@ func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
 	}
 	b.groups[key] = bg
 	return bg, nil
+}
+
+// checkAliasing enforces the browser's rule (Dawn validates it; wgpu-native does not): a buffer range
+// bound writable must not overlap any other binding of the same dispatch. Checking it natively keeps
+// kernels that pass here from failing only in Chrome.
+func (k *kernel) checkAliasing(bufs []*Buf) error {
+	for i, a := range bufs {
+		for j := i + 1; j < len(bufs); j++ {
+			c := bufs[j]
+			if a == nil || c == nil || a.id != c.id || (k.readOnly[i] && k.readOnly[j]) {
+				continue
+			}
+			if a.off < c.off+max(c.n, 1) && c.off < a.off+max(a.n, 1) {
+				return fmt.Errorf("bindings %d and %d overlap on one buffer and one is writable", i+1, j+1)
+			}
+		}
+	}
+	return nil
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

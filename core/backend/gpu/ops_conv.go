@@ -21,7 +21,7 @@ const (
 func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu bool) {
 	hasBias := bias != nil
 	if !hasBias {
-		bias = out // any buffer: the binding must exist but is not read
+		bias = w // any read-only buffer: the binding must exist but is not read
 	}
 	entry := "conv3x3"
 	if flip {
@@ -54,10 +54,10 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	}
 	params := u32s{uint32(s.N), uint32(s.H), uint32(s.W), uint32(s.Cin), uint32(s.Cout), 0, 0, 0,
 		uint32(rowsPer), uint32(count), uint32(chunks)}
-	b.dispatch("conv3x3_dw", params, []*Buf{x, dy, part, dw}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
+	b.dispatch("conv3x3_dw", params, []*Buf{x, dy, part, dy}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
 	if chunks > 1 {
 		gx, gy := grid1D(count)
-		b.dispatch("conv3x3_dw_sum", params, []*Buf{part, dy, dw, dw}, gx, gy, 1)
+		b.dispatch("conv3x3_dw_sum", params, []*Buf{part, dy, dw, dy}, gx, gy, 1)
 	}
 }
 

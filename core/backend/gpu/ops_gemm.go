@@ -4,10 +4,11 @@ import "github.com/emc2ml/emc2/core/backend"
 
 // gemmOp records C = alpha·op(A)·op(B) + beta·C (+ bias) (then ReLU); bias may be nil.
 func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, alpha, beta float32, relu bool) {
-	if bias == nil {
-		bias = c
+	hasBias := bias != nil
+	if !hasBias {
+		bias = bb // any read-only buffer: the binding must exist but is not read
 	}
-	params := u32s{uint32(m), uint32(n), uint32(k), bit(transA), bit(transB), f(alpha), f(beta), bit(bias != c), bit(relu), 0, 0}
+	params := u32s{uint32(m), uint32(n), uint32(k), bit(transA), bit(transB), f(alpha), f(beta), bit(hasBias), bit(relu), 0, 0}
 	b.dispatch("gemm", params, []*Buf{a, bb, c, bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
 }
 

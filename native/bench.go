@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/gpu"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/train"
@@ -51,39 +50,30 @@ func runBench(ctx context.Context, args []string) error {
 	var rows []BenchRow
 	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB")
 	for _, name := range strings.Split(*backends, ",") {
+		if name == "gpu" {
+			be, err := openBackend("gpu", io.Discard)
+			if err != nil {
+				fmt.Printf("gpu: skipped (%v)\n", err)
+				continue
+			}
+			fmt.Printf("gpu: %s\n", be.(*gpu.Backend).Info())
+			be.Close()
+		}
 		for _, b := range bs {
 			var simclrMs float64
 			for _, m := range methods {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				be, err := openBackend(name, io.Discard)
+				row, err := benchOne(name, m.method, m.variant, b, *steps, split.Train)
 				if err != nil {
 					return err
 				}
-				if name == "gpu" && be.Name() != "gpu" {
-					fmt.Println("gpu: no adapter, skipped")
-					break
-				}
-				cfg := train.DefaultConfig()
-				cfg.Method, cfg.Variant, cfg.Batch = m.method, m.variant, b
-				t, err := train.NewTrainer(be, cfg, split.Train)
-				if err != nil {
-					return err
-				}
-				ms, err := timeSteps(t, be, *steps)
-				if err != nil {
-					return err
-				}
-				row := BenchRow{Backend: be.Name(), Method: m.label, Batch: b, StepMs: ms, ImagesPerSec: float64(b) / ms * 1000}
+				row.Method = m.label
 				if m.method == "simclr" {
-					simclrMs = ms
+					simclrMs = row.StepMs
 				}
-				row.RatioSimCLR = ms / simclrMs
-				if g, ok := be.(*gpu.Backend); ok {
-					row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
-				}
-				be.Close()
+				row.RatioSimCLR = row.StepMs / simclrMs
 				rows = append(rows, row)
 				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB)
 			}
@@ -95,9 +85,33 @@ func runBench(ctx context.Context, args []string) error {
 	return nil
 }
 
+// benchOne measures one configuration on a fresh backend.
+func benchOne(backendName, method, variant string, batch, steps int, ds *data.Dataset) (BenchRow, error) {
+	be, err := openBackend(backendName, io.Discard)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	defer be.Close()
+	cfg := train.DefaultConfig()
+	cfg.Method, cfg.Variant, cfg.Batch = method, variant, batch
+	t, err := train.NewTrainer(be, cfg, ds)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	ms, err := timeSteps(t, steps)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	row := BenchRow{Backend: be.Name(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000}
+	if g, ok := be.(*gpu.Backend); ok {
+		row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
+	}
+	return row, nil
+}
+
 // timeSteps returns the median wall time of one training step in milliseconds, waiting for the
 // device after each step (a statistics read) so that queued GPU work is counted.
-func timeSteps(t *train.Trainer, be backend.Backend, n int) (float64, error) {
+func timeSteps(t *train.Trainer, n int) (float64, error) {
 	sync := func() error { _, err := t.ReadStats(); return err }
 	for i := 0; i < 2; i++ {
 		t.TrainStep()

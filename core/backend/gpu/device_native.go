@@ -10,6 +10,7 @@ import (
 
 // openDevice requests the high-performance adapter and a device with the adapter's storage limits.
 func openDevice() (*wgpu.Device, Info, error) {
+	wgpu.SetLogLevel(wgpu.LogLevelError) // wgpu-native's warnings (no window system, ...) are noise here
 	inst := wgpu.CreateInstance(nil)
 	if inst == nil {
 		return nil, Info{}, ErrNoAdapter

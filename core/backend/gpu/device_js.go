@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"fmt"
+	"strings"
 	"syscall/js"
 
 	"github.com/cogentcore/webgpu/jsx"
@@ -13,10 +14,10 @@ import (
 // openDevice requests the adapter and device through syscall/js rather than the binding, because the
 // binding's js backend drops requiredLimits and featureLevel and reports no adapter info. The page
 // may set globalThis.emc2Compat = true to ask for a compatibility-mode adapter (lavapipe via ANGLE).
-func openDevice() (*wgpu.Device, Info, error) {
+func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	gpu := js.Global().Get("navigator")
 	if !gpu.Truthy() || !gpu.Get("gpu").Truthy() {
-		return nil, Info{}, fmt.Errorf("%w: navigator.gpu is missing (enable WebGPU in this browser)", ErrNoAdapter)
+		return nil, Info{}, nil, fmt.Errorf("%w: navigator.gpu is missing (enable WebGPU in this browser)", ErrNoAdapter)
 	}
 	gpu = gpu.Get("gpu")
 	opts := map[string]any{"powerPreference": "high-performance"}
@@ -25,7 +26,7 @@ func openDevice() (*wgpu.Device, Info, error) {
 	}
 	ad, ok := jsx.Await(gpu.Call("requestAdapter", opts))
 	if !ok || !ad.Truthy() {
-		return nil, Info{}, fmt.Errorf("%w: requestAdapter returned none", ErrNoAdapter)
+		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter returned none", ErrNoAdapter)
 	}
 	lim := ad.Get("limits")
 	req := map[string]any{
@@ -35,7 +36,7 @@ func openDevice() (*wgpu.Device, Info, error) {
 	}
 	dv, ok := jsx.Await(ad.Call("requestDevice", map[string]any{"requiredLimits": req}))
 	if !ok || !dv.Truthy() {
-		return nil, Info{}, fmt.Errorf("gpu: requestDevice failed")
+		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed")
 	}
 	info := Info{Backend: "WebGPU", Type: "browser"}
 	if ai := ad.Get("info"); ai.Truthy() {
@@ -46,5 +47,32 @@ func openDevice() (*wgpu.Device, Info, error) {
 	info.MaxBuffer = uint64(dl.Get("maxBufferSize").Float())
 	info.MaxWorkgroupInvocations = uint32(dl.Get("maxComputeInvocationsPerWorkgroup").Int())
 	d := wgpu.NewDevice(dv)
-	return &d, info, nil
+	scope := &jsScope{dev: dv}
+	scope.push()
+	return &d, info, scope, nil
+}
+
+// jsScope keeps a validation and an out-of-memory error scope open on the device; check pops them
+// (waiting for the GPU to finish the work in them, so it is called only where the backend waits
+// anyway: Read and Flush) and opens new ones.
+type jsScope struct{ dev js.Value }
+
+func (s *jsScope) push() {
+	s.dev.Call("pushErrorScope", "out-of-memory")
+	s.dev.Call("pushErrorScope", "validation")
+}
+
+func (s *jsScope) check() error {
+	var msgs []string
+	for range 2 {
+		e, ok := jsx.Await(s.dev.Call("popErrorScope"))
+		if ok && e.Truthy() {
+			msgs = append(msgs, e.Get("message").String())
+		}
+	}
+	s.push()
+	if len(msgs) > 0 {
+		return fmt.Errorf("gpu: WebGPU error: %s", strings.Join(msgs, "; "))
+	}
+	return nil
 }

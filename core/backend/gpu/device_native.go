@@ -9,15 +9,15 @@ import (
 )
 
 // openDevice requests the high-performance adapter and a device with the adapter's storage limits.
-func openDevice() (*wgpu.Device, Info, error) {
+func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	wgpu.SetLogLevel(wgpu.LogLevelError) // wgpu-native's warnings (no window system, ...) are noise here
 	inst := wgpu.CreateInstance(nil)
 	if inst == nil {
-		return nil, Info{}, ErrNoAdapter
+		return nil, Info{}, nil, ErrNoAdapter
 	}
 	ad, err := inst.RequestAdapter(&wgpu.RequestAdapterOptions{PowerPreference: wgpu.PowerPreferenceHighPerformance})
 	if err != nil || ad == nil {
-		return nil, Info{}, fmt.Errorf("%w: %v", ErrNoAdapter, err)
+		return nil, Info{}, nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
 	}
 	ai := ad.GetInfo()
 	lim := ad.GetLimits().Limits
@@ -27,11 +27,11 @@ func openDevice() (*wgpu.Device, Info, error) {
 	req.MaxStorageBuffersPerShaderStage = min(lim.MaxStorageBuffersPerShaderStage, 10)
 	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{Label: "emc2", RequiredLimits: &wgpu.RequiredLimits{Limits: req}})
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("gpu: request device on %s: %w", ai.Name, err)
+		return nil, Info{}, nil, fmt.Errorf("gpu: request device on %s: %w", ai.Name, err)
 	}
 	dl := dev.GetLimits().Limits
 	info := Info{Name: ai.Name, Vendor: ai.VendorName, Driver: ai.DriverDescription, Backend: ai.BackendType.String(),
 		Type: ai.AdapterType.String(), MaxStorageBinding: dl.MaxStorageBufferBindingSize, MaxBuffer: dl.MaxBufferSize,
 		MaxWorkgroupInvocations: dl.MaxComputeInvocationsPerWorkgroup}
-	return dev, info, nil
+	return dev, info, nil, nil
 }

@@ -61,6 +61,7 @@ type Backend struct {
 	ringHost []byte
 	ringUsed int
 
+	scope     errorScope // browser only: validation errors, which the js binding does not return
 	staging   map[uint64]*wgpu.Buffer
 	allocated uint64 // bytes of storage buffers created
 	err       error  // first error recorded; reported by Flush and Read
@@ -74,15 +75,21 @@ var ErrNoAdapter = errors.New("no WebGPU adapter")
 
 // New opens the default adapter (high-performance preference) and creates the backend.
 func New() (*Backend, error) {
-	dev, info, err := openDevice()
+	dev, info, scope, err := openDevice()
 	if err != nil {
 		return nil, err
 	}
-	return newBackend(dev, info)
+	return newBackend(dev, info, scope)
 }
 
-func newBackend(dev *wgpu.Device, info Info) (*Backend, error) {
-	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, kernels: map[string]*kernel{},
+// errorScope collects the device's validation errors between checks. Natively the binding returns
+// errors from each call and the scope is nil.
+type errorScope interface {
+	check() error // reports the errors since the last check and opens a new scope
+}
+
+func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
+	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
 		groups: map[string]*wgpu.BindGroup{}, staging: map[uint64]*wgpu.Buffer{}}
 	var err error
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
@@ -97,6 +104,11 @@ func newBackend(dev *wgpu.Device, info Info) (*Backend, error) {
 		}
 		if err := b.loadFamily(name); err != nil {
 			return nil, err
+		}
+	}
+	if b.scope != nil {
+		if err := b.scope.check(); err != nil {
+			return nil, fmt.Errorf("gpu: compiling the kernels: %w", err)
 		}
 	}
 	return b, nil
@@ -275,6 +287,11 @@ func (b *Backend) Flush() error {
 }
 
 func (b *Backend) takeErr() error {
+	if b.scope != nil {
+		if err := b.scope.check(); err != nil {
+			b.fail(err)
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	err := b.err

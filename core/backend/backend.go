@@ -40,6 +40,10 @@ type Backend interface {
 	// Read and ReadU32 copy a buffer back to the host, waiting for queued work.
 	Read(src Buf, dst []float32) error
 	ReadU32(src Buf, dst []uint32) error
+	// ReadAsync starts copying src back to the host after the work queued so far and returns at
+	// once; wait blocks until the copy has arrived (by the next call it usually has) and fills dst.
+	// Training uses it for its statistics, so the GPU never idles waiting for the host.
+	ReadAsync(src Buf) (wait func(dst []float32) error)
 	// Flush submits queued work without waiting (a no-op on the CPU).
 	Flush() error
 	Close()

@@ -176,13 +176,16 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	tr, err := NewTrainer(cpu.New(), cfg, split.Train)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
+	cancelledAt := -1
 	_, err = tr.Run(ctx, nil, observerFunc(func(p Progress) {
-		if p.Step >= 8 {
+		if p.Step >= 8 && cancelledAt < 0 {
 			cancel()
+			cancelledAt = tr.Step
 		}
 	}))
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, 8, tr.Step, "stops at the next step boundary")
+	assert.Equal(t, cancelledAt, tr.Step, "stops at the next step boundary")
+	assert.Less(t, tr.Step, tr.TotalSteps())
 }
 
 func TestConfigValidate(t *testing.T) {

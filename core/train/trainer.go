@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -114,8 +115,10 @@ func (t *Trainer) StepsPerEpoch() int { return t.Data.N / t.Cfg.Batch }
 func (t *Trainer) TotalSteps() int { return t.StepsPerEpoch() * t.Cfg.Epochs }
 
 // LR is the scheduled learning rate at the current step.
-func (t *Trainer) LR() float32 {
-	e := float64(t.Step) / float64(t.StepsPerEpoch())
+func (t *Trainer) LR() float32 { return t.lrAt(t.Step) }
+
+func (t *Trainer) lrAt(step int) float32 {
+	e := float64(step) / float64(t.StepsPerEpoch())
 	return optim.Schedule(float32(t.Cfg.LR), e, t.Cfg.Warmup, float64(t.Cfg.Epochs))
 }
 
@@ -176,25 +179,37 @@ type StepStats struct {
 	StateShare float64 `json:"state_share"` // EMC² fresh: recorded on the re-scored state / recorded
 }
 
-// ReadStats reads back and averages the statistics ring (the only read-back during training).
-func (t *Trainer) ReadStats() (StepStats, error) {
+// statsRequest is a read of the statistics ring on its way back from the device.
+type statsRequest struct {
+	wait  func([]float32) error
+	steps int // steps it covers, ending with step last
+	last  int
+}
+
+// requestStats starts reading the ring (the only read-back during training) without waiting.
+func (t *Trainer) requestStats() *statsRequest {
 	n := min(t.statsSince, max(1, t.Cfg.LogEvery))
 	if n == 0 {
-		return StepStats{}, nil
+		return nil
 	}
+	t.statsSince = 0
+	return &statsRequest{wait: t.be.ReadAsync(t.stats), steps: n, last: t.Step}
+}
+
+// collectStats waits for a request and averages its steps' statistics.
+func (t *Trainer) collectStats(r *statsRequest) (StepStats, error) {
 	ring := make([]float32, t.stats.Len())
-	if err := t.be.Read(t.stats, ring); err != nil {
+	if err := r.wait(ring); err != nil {
 		return StepStats{}, fmt.Errorf("read step statistics: %w", err)
 	}
 	var sum [objective.NumStats]float64
-	for s := 0; s < n; s++ {
-		slot := ((t.Step - 1 - s) % max(1, t.Cfg.LogEvery)) * backend.Align
+	for s := 0; s < r.steps; s++ {
+		slot := ((r.last - 1 - s) % max(1, t.Cfg.LogEvery)) * backend.Align
 		for k := range sum {
 			sum[k] += float64(ring[slot+k])
 		}
 	}
-	t.statsSince = 0
-	st := StepStats{Steps: n, Loss: sum[objective.StatLoss] / float64(n)}
+	st := StepStats{Steps: r.steps, Loss: sum[objective.StatLoss] / float64(r.steps)}
 	if sum[objective.StatProposals] > 0 {
 		st.AcceptRate = sum[objective.StatAccepted] / sum[objective.StatProposals]
 	}
@@ -203,6 +218,15 @@ func (t *Trainer) ReadStats() (StepStats, error) {
 		st.StateShare = sum[objective.StatState] / sum[objective.StatRecorded]
 	}
 	return st, nil
+}
+
+// ReadStats reads back and averages the statistics of the steps since the last read, waiting.
+func (t *Trainer) ReadStats() (StepStats, error) {
+	r := t.requestStats()
+	if r == nil {
+		return StepStats{}, nil
+	}
+	return t.collectStats(r)
 }
 
 // Observer receives a run's progress. Calls come from the training goroutine.
@@ -247,8 +271,10 @@ func (NopObserver) Stepped(Progress) {}
 func (NopObserver) Evaluated(EvalReport) {}
 
 // Run trains for the configured epochs from the current step, evaluating as configured, and returns
-// the evaluation history. It stops cleanly, between steps, when ctx is cancelled (returning the
-// history so far and ctx's error).
+// the evaluation history. Step statistics are requested every LogEvery steps and reported when they
+// have arrived (at the next request, an evaluation or the end), so the device never waits for the
+// host. Run stops cleanly, between steps, when ctx is cancelled (returning the history so far and
+// ctx's error).
 func (t *Trainer) Run(ctx context.Context, ev *Evaluator, obs Observer) ([]EvalReport, error) {
 	if obs == nil {
 		obs = NopObserver{}
@@ -259,25 +285,41 @@ func (t *Trainer) Run(ctx context.Context, ev *Evaluator, obs Observer) ([]EvalR
 	start, startStep := time.Now(), t.Step
 	var evalTime time.Duration // excluded from the throughput
 	logEvery := max(1, t.Cfg.LogEvery)
+	var pending *statsRequest
+	var pendingAt float64 // training seconds when pending was requested
+	report := func() error {
+		if pending == nil {
+			return nil
+		}
+		r, el := pending, pendingAt
+		pending = nil
+		st, err := t.collectStats(r)
+		if err != nil {
+			return err
+		}
+		done := float64(r.last - startStep)
+		obs.Stepped(Progress{StepStats: st, Step: r.last, Epoch: float64(r.last) / float64(spe), LR: float64(t.lrAt(r.last)),
+			ImagesPerSec: done * float64(t.Cfg.Batch) / el, Elapsed: el, ETA: el / done * float64(total-r.last)})
+		return nil
+	}
 	for t.Step < total {
 		if err := ctx.Err(); err != nil {
-			return history, err
+			return history, errors.Join(err, report())
 		}
 		t.TrainStep()
 		if t.Step%logEvery == 0 || t.Step == total {
-			st, err := t.ReadStats()
-			if err != nil {
+			req := t.requestStats()
+			if err := report(); err != nil {
 				return history, err
 			}
-			el := (time.Since(start) - evalTime).Seconds()
-			done := float64(t.Step - startStep)
-			p := Progress{StepStats: st, Step: t.Step, Epoch: float64(t.Step) / float64(spe), LR: float64(t.LR()),
-				ImagesPerSec: done * float64(t.Cfg.Batch) / el, Elapsed: el, ETA: el / done * float64(total-t.Step)}
-			obs.Stepped(p)
+			pending, pendingAt = req, (time.Since(start) - evalTime).Seconds()
 		}
 		if ev != nil && t.Step%spe == 0 {
 			epoch := t.Step / spe
 			if epoch == t.Cfg.Epochs || (t.Cfg.EvalEvery > 0 && epoch%t.Cfg.EvalEvery == 0) {
+				if err := report(); err != nil {
+					return history, err
+				}
 				r, err := ev.Evaluate(ctx, t)
 				evalTime += time.Duration(r.Seconds * float64(time.Second))
 				if err != nil {
@@ -288,5 +330,5 @@ func (t *Trainer) Run(ctx context.Context, ev *Evaluator, obs Observer) ([]EvalR
 			}
 		}
 	}
-	return history, nil
+	return history, report()
 }

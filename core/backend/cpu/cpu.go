@@ -77,6 +77,12 @@ func (*Backend) Read(src backend.Buf, dst []float32) error { copy(dst, f(src)); 
 // ReadU32 copies src to dst.
 func (*Backend) ReadU32(src backend.Buf, dst []uint32) error { copy(dst, u(src)); return nil }
 
+// ReadAsync copies at once (the CPU's work is already done).
+func (*Backend) ReadAsync(src backend.Buf) func(dst []float32) error {
+	snap := append([]float32(nil), f(src)...)
+	return func(dst []float32) error { copy(dst, snap); return nil }
+}
+
 // Flush does nothing: work is done when called.
 func (*Backend) Flush() error { return nil }
 

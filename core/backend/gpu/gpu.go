@@ -252,6 +252,46 @@ func (b *Backend) readBytes(src *Buf, n int) ([]byte, error) {
 	return out, nil
 }
 
+// ReadAsync records a copy of src into a staging buffer of its own, submits, and maps it without
+// waiting; wait polls the device until the mapping is done.
+func (b *Backend) ReadAsync(src backend.Buf) func(dst []float32) error {
+	s := src.(*Buf)
+	size := uint64(4 * ((s.n + 3) &^ 3))
+	st, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "async staging", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return func([]float32) error { return fmt.Errorf("gpu: staging buffer: %w", err) }
+	}
+	b.begin()
+	b.endPass()
+	if err := b.enc.CopyBufferToBuffer(s.buf, uint64(s.off*4), st, 0, size); err != nil {
+		return func([]float32) error { return fmt.Errorf("gpu: copy for read: %w", err) }
+	}
+	b.submit()
+	var done bool
+	var status wgpu.BufferMapAsyncStatus
+	mapErr := st.MapAsync(wgpu.MapModeRead, 0, size, func(st wgpu.BufferMapAsyncStatus) { status, done = st, true })
+	return func(dst []float32) error {
+		defer st.Release()
+		if mapErr != nil {
+			return fmt.Errorf("gpu: map: %w", mapErr)
+		}
+		if err := b.takeErr(); err != nil {
+			return err
+		}
+		for !done {
+			b.dev.Poll(true, nil)
+		}
+		if status != wgpu.BufferMapAsyncStatusSuccess {
+			return fmt.Errorf("gpu: map failed: %v", status)
+		}
+		raw := st.GetMappedRange(0, uint(size))
+		for i := range dst[:min(len(dst), s.n)] {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		return st.Unmap()
+	}
+}
+
 // Read copies src back to the host, waiting for all recorded work.
 func (b *Backend) Read(src backend.Buf, dst []float32) error {
 	s := src.(*Buf)

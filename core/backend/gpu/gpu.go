@@ -62,9 +62,8 @@ type Backend struct {
 	ringUsed int
 
 	scope     errorScope // browser only: validation errors, which the js binding does not return
-	staging   map[uint64]*wgpu.Buffer
-	allocated uint64 // bytes of storage buffers created
-	err       error  // first error recorded; reported by Flush and Read
+	allocated uint64     // bytes of storage buffers created
+	err       error      // first error recorded; reported by Flush and Read
 	mu        sync.Mutex
 }
 
@@ -90,7 +89,7 @@ type errorScope interface {
 
 func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
 	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
-		groups: map[string]*wgpu.BindGroup{}, staging: map[uint64]*wgpu.Buffer{}}
+		groups: map[string]*wgpu.BindGroup{}}
 	var err error
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
@@ -212,83 +211,64 @@ func (b *Backend) UploadImages(pix []uint8) backend.Buf {
 	return buf
 }
 
-// readBytes copies n elements of src back to the host.
-func (b *Backend) readBytes(src *Buf, n int) ([]byte, error) {
+// readLater records a copy of the first n elements of src into a staging buffer of its own, submits,
+// and maps it without waiting; the returned function polls the device until the mapping is done and
+// returns the bytes. Natively the copy runs while the host goes on; in the browser the binding's
+// MapAsync awaits the mapping at once.
+func (b *Backend) readLater(src *Buf, n int) func() ([]byte, error) {
 	size := uint64(4 * ((n + 3) &^ 3))
 	if size == 0 {
-		return nil, nil
+		return func() ([]byte, error) { return nil, nil }
 	}
-	st, ok := b.staging[size]
-	if !ok {
-		var err error
-		st, err = b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "staging", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
-		if err != nil {
-			return nil, fmt.Errorf("gpu: staging buffer: %w", err)
-		}
-		b.staging[size] = st
+	st, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "staging", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
+	if err != nil {
+		return func() ([]byte, error) { return nil, fmt.Errorf("gpu: staging buffer: %w", err) }
 	}
 	b.begin()
 	b.endPass()
 	copySize := min(size, src.size-uint64(src.off*4))
 	if err := b.enc.CopyBufferToBuffer(src.buf, uint64(src.off*4), st, 0, copySize); err != nil {
-		return nil, fmt.Errorf("gpu: copy for read: %w", err)
-	}
-	b.submit()
-	if err := b.takeErr(); err != nil {
-		return nil, err
-	}
-	var status wgpu.BufferMapAsyncStatus
-	if err := st.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status = s }); err != nil {
-		return nil, fmt.Errorf("gpu: map: %w", err)
-	}
-	b.dev.Poll(true, nil)
-	if status != wgpu.BufferMapAsyncStatusSuccess {
-		return nil, fmt.Errorf("gpu: map failed: %v", status)
-	}
-	out := append([]byte(nil), st.GetMappedRange(0, uint(size))[:4*n]...)
-	if err := st.Unmap(); err != nil {
-		return nil, fmt.Errorf("gpu: unmap: %w", err)
-	}
-	return out, nil
-}
-
-// ReadAsync records a copy of src into a staging buffer of its own, submits, and maps it without
-// waiting; wait polls the device until the mapping is done.
-func (b *Backend) ReadAsync(src backend.Buf) func(dst []float32) error {
-	s := src.(*Buf)
-	size := uint64(4 * ((s.n + 3) &^ 3))
-	st, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "async staging", Size: size, Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst})
-	if err != nil {
-		return func([]float32) error { return fmt.Errorf("gpu: staging buffer: %w", err) }
-	}
-	b.begin()
-	b.endPass()
-	if err := b.enc.CopyBufferToBuffer(s.buf, uint64(s.off*4), st, 0, size); err != nil {
-		return func([]float32) error { return fmt.Errorf("gpu: copy for read: %w", err) }
+		return func() ([]byte, error) { return nil, fmt.Errorf("gpu: copy for read: %w", err) }
 	}
 	b.submit()
 	var done bool
 	var status wgpu.BufferMapAsyncStatus
-	mapErr := st.MapAsync(wgpu.MapModeRead, 0, size, func(st wgpu.BufferMapAsyncStatus) { status, done = st, true })
-	return func(dst []float32) error {
+	mapErr := st.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status, done = s, true })
+	return func() ([]byte, error) {
 		defer st.Release()
-		if mapErr != nil {
-			return fmt.Errorf("gpu: map: %w", mapErr)
-		}
 		if err := b.takeErr(); err != nil {
-			return err
+			return nil, err
+		}
+		if mapErr != nil {
+			return nil, fmt.Errorf("gpu: map: %w", mapErr)
 		}
 		for !done {
 			b.dev.Poll(true, nil)
 		}
 		if status != wgpu.BufferMapAsyncStatusSuccess {
-			return fmt.Errorf("gpu: map failed: %v", status)
+			return nil, fmt.Errorf("gpu: map failed: %v", status)
 		}
-		raw := st.GetMappedRange(0, uint(size))
+		out := append([]byte(nil), st.GetMappedRange(0, uint(size))[:4*n]...)
+		if err := st.Unmap(); err != nil {
+			return nil, fmt.Errorf("gpu: unmap: %w", err)
+		}
+		return out, nil
+	}
+}
+
+// ReadAsync starts reading src back (see readLater).
+func (b *Backend) ReadAsync(src backend.Buf) func(dst []float32) error {
+	s := src.(*Buf)
+	wait := b.readLater(s, s.n)
+	return func(dst []float32) error {
+		raw, err := wait()
+		if err != nil {
+			return err
+		}
 		for i := range dst[:min(len(dst), s.n)] {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
-		return st.Unmap()
+		return nil
 	}
 }
 
@@ -296,25 +276,18 @@ func (b *Backend) ReadAsync(src backend.Buf) func(dst []float32) error {
 func (b *Backend) Read(src backend.Buf, dst []float32) error {
 	s := src.(*Buf)
 	n := min(len(dst), s.n)
-	raw, err := b.readBytes(s, n)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < n; i++ {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return nil
+	return b.ReadAsync(b.View(s, 0, n))(dst)
 }
 
 // ReadU32 copies src back to the host, waiting for all recorded work.
 func (b *Backend) ReadU32(src backend.Buf, dst []uint32) error {
 	s := src.(*Buf)
 	n := min(len(dst), s.n)
-	raw, err := b.readBytes(s, n)
+	raw, err := b.readLater(s, n)()
 	if err != nil {
 		return err
 	}
-	for i := 0; i < n; i++ {
+	for i := range dst[:n] {
 		dst[i] = binary.LittleEndian.Uint32(raw[4*i:])
 	}
 	return nil

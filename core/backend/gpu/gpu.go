@@ -61,9 +61,12 @@ type Backend struct {
 	ringHost []byte
 	ringUsed int
 
-	scope     errorScope // browser only: validation errors, which the js binding does not return
-	allocated uint64     // bytes of storage buffers created
-	err       error      // first error recorded; reported by Flush and Read
+	scope     errorScope      // browser only: validation errors, which the js binding does not return
+	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
+	dummies   []*Buf          // placeholders for bindings an entry point ignores (scratch.go)
+	segTables segCache        // the optimizer's uploaded segment tables (ops_optim.go)
+	allocated uint64          // bytes of storage buffers created
+	err       error           // first error recorded; reported by Flush and Read
 	mu        sync.Mutex
 }
 
@@ -89,7 +92,7 @@ type errorScope interface {
 
 func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
 	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
-		groups: map[string]*wgpu.BindGroup{}}
+		groups: map[string]*wgpu.BindGroup{}, scratch: map[string]*Buf{}}
 	var err error
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})

@@ -3,62 +3,10 @@ package gpu
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/backend"
 )
-
-// lazyState holds the buffers that the augment and optim kernel families allocate on first use. It
-// lives beside the Backend (keyed by it) rather than in it, so that these families keep their state in
-// their own files.
-type lazyState struct {
-	mu      sync.Mutex
-	dummies []*Buf // bound where a kernel ignores a buffer; distinct, so no writable binding aliases another
-	scratch *Buf   // augment: the horizontal blur pass, Rows·OutH·OutW·C values
-	optim   segCache
-}
-
-var lazyStates sync.Map // *Backend → *lazyState
-
-func (b *Backend) lazy() *lazyState {
-	if s, ok := lazyStates.Load(b); ok {
-		return s.(*lazyState)
-	}
-	s, _ := lazyStates.LoadOrStore(b, &lazyState{})
-	return s.(*lazyState)
-}
-
-// dummyBufs returns n distinct small buffers for bindings a dispatch does not use.
-func (b *Backend) dummyBufs(n int) []*Buf {
-	st := b.lazy()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	for len(st.dummies) < n {
-		st.dummies = append(st.dummies, b.alloc(4, "dummy"))
-	}
-	return st.dummies[:n]
-}
-
-// scratchBuf returns a scratch buffer of at least n float32 values (grown, never shrunk).
-func (b *Backend) scratchBuf(n int) *Buf {
-	st := b.lazy()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.scratch == nil || st.scratch.n < n {
-		st.scratch = b.alloc(n, "augment scratch")
-	}
-	return st.scratch
-}
-
-// grid2D spreads n workgroups over a 2-D grid when n exceeds the 65535 limit of one dimension; the
-// kernels number their workgroups wid.x + wid.y·nw.x and skip those past n.
-func grid2D(n int) (x, y int) {
-	if n <= 65535 {
-		return n, 1
-	}
-	return 65535, ceilDiv(n, 65535)
-}
 
 // augmentParams packs a Batch into the uniform block of shaders/augment.wgsl. The logarithms of the
 // aspect-ratio range are taken here, in float64 rounded to float32, exactly as augment.Draw does.
@@ -97,9 +45,9 @@ func (b *Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {
 		b.fail(fmt.Errorf("gpu: augment: rows holds %d indices, need %d", rw.n, p.Rows))
 		return
 	}
-	scratch := b.dummyBufs(1)[0]
+	scratch := b.dummy(0)
 	if p.Cfg.BlurP > 0 {
-		scratch = b.scratchBuf(p.Rows * o)
+		scratch = b.scratchBuf("augment.blur", p.Rows*o)
 	}
 	x, y := grid2D(p.Rows)
 	b.dispatch("augment_views", augmentParams(p), []*Buf{im, rw, d, scratch}, x, y, 1)
@@ -109,6 +57,6 @@ func (b *Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {
 // (X0, Y0, CW, CH, Flip, Jitter, Bright, Contr, Sat, Hue, Gray, Blur, Sigma, 0, 0, 0): the GPU side of
 // the Draw parity test.
 func (b *Backend) augmentDraw(out *Buf, p augment.Batch) {
-	d := b.dummyBufs(3)
+	d := []*Buf{b.dummy(0), b.dummy(1), b.dummy(2)}
 	b.dispatch("augment_draw", augmentParams(p), []*Buf{d[0], d[1], out, d[2]}, ceilDiv(p.Rows, 64), 1, 1)
 }

@@ -1,10 +1,6 @@
 package gpu
 
 import (
-	"runtime"
-	"sync"
-	"weak"
-
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/nn"
 )
@@ -50,7 +46,7 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	count := s.K() * s.Cout
 	part := dw
 	if chunks > 1 {
-		part = b.scratch(chunks * count)
+		part = b.scratchBuf("conv.dw", chunks*count)
 	}
 	params := u32s{uint32(s.N), uint32(s.H), uint32(s.W), uint32(s.Cin), uint32(s.Cout), 0, 0, 0,
 		uint32(rowsPer), uint32(count), uint32(chunks)}
@@ -59,41 +55,6 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 		gx, gy := grid1D(count)
 		b.dispatch("conv3x3_dw_sum", params, []*Buf{part, dy, dw, dy}, gx, gy, 1)
 	}
-}
-
-// scratchBufs holds each backend's split-K scratch buffers by size (a power of two, so layers share
-// them). They are never freed while the backend lives: recorded work and cached bind groups may still
-// refer to them.
-var scratchBufs = struct {
-	sync.Mutex
-	m map[weak.Pointer[Backend]]map[int]*Buf
-}{m: map[weak.Pointer[Backend]]map[int]*Buf{}}
-
-// scratch returns a float32 buffer of at least n values whose contents are undefined.
-func (b *Backend) scratch(n int) *Buf {
-	size := 1
-	for size < n {
-		size *= 2
-	}
-	scratchBufs.Lock()
-	defer scratchBufs.Unlock()
-	key := weak.Make(b)
-	bufs, ok := scratchBufs.m[key]
-	if !ok {
-		bufs = map[int]*Buf{}
-		scratchBufs.m[key] = bufs
-		runtime.AddCleanup(b, func(k weak.Pointer[Backend]) {
-			scratchBufs.Lock()
-			defer scratchBufs.Unlock()
-			delete(scratchBufs.m, k)
-		}, key)
-	}
-	s, ok := bufs[size]
-	if !ok {
-		s = b.alloc(size, "conv scratch")
-		bufs[size] = s
-	}
-	return s
 }
 
 // Conv3x3 computes y = conv(x, w) + bias (then ReLU).

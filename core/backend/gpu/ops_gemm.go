@@ -13,13 +13,7 @@ func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, 
 }
 
 // grid1D spreads n invocations of 64-wide workgroups over a 2-D grid when needed.
-func grid1D(n int) (x, y int) {
-	wg := ceilDiv(n, 64)
-	if wg <= 65535 {
-		return wg, 1
-	}
-	return 65535, ceilDiv(wg, 65535)
-}
+func grid1D(n int) (x, y int) { return grid2D(ceilDiv(n, 64)) }
 
 func (b *Backend) reluMask(dy, y *Buf, n int) {
 	x, gy := grid1D(n)

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"math"
-	"sync"
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/mcmc"
@@ -14,76 +13,15 @@ import (
 // numCounts is the number of per-chain MH counters (objective.StatProposals .. StatState).
 const numCounts = objective.NumStats - 1
 
-// objScratch holds the scratch buffers of these kernel families, allocated lazily per backend (kept
-// out of Backend so that the families stay independent of gpu.go).
-type objScratch struct {
-	rowLoss *Buf   // per-anchor InfoNCE loss, reduced by loss_total
-	counts  *Buf   // per-chain MH counts, reduced by mh_stats
-	dummies []*Buf // distinct placeholders for bindings an entry point ignores
-}
-
-var (
-	scratchMu sync.Mutex
-	scratches = map[*Backend]*objScratch{}
-)
-
-func (b *Backend) objScratch() *objScratch {
-	scratchMu.Lock()
-	defer scratchMu.Unlock()
-	s, ok := scratches[b]
-	if !ok {
-		s = &objScratch{}
-		scratches[b] = s
-	}
-	return s
-}
-
-// rowLossBuf returns the per-row loss scratch with room for n values.
-func (b *Backend) rowLossBuf(n int) *Buf {
-	s := b.objScratch()
-	if s.rowLoss == nil || s.rowLoss.n < n {
-		s.rowLoss = b.alloc(max(n, 64), "row loss")
-	}
-	return s.rowLoss
-}
-
-// countsBuf returns the per-chain count scratch with room for n values.
-func (b *Backend) countsBuf(n int) *Buf {
-	s := b.objScratch()
-	if s.counts == nil || s.counts.n < n {
-		s.counts = b.alloc(max(n, 64), "mh counts")
-	}
-	return s.counts
-}
-
-// dummy returns the i-th placeholder buffer. A dispatch binds every storage binding of its family;
-// the ones its entry point does not use get distinct placeholders, because WebGPU forbids two
-// writable bindings of one dispatch to overlap.
-func (b *Backend) dummy(i int) *Buf {
-	s := b.objScratch()
-	for len(s.dummies) <= i {
-		s.dummies = append(s.dummies, b.alloc(4, "unused binding"))
-	}
-	return s.dummies[i]
-}
-
-// gridRows spreads one workgroup per row over a 2-D grid when there are more than 65535 rows.
-func gridRows(rows int) (x, y int) {
-	if rows <= 65535 {
-		return rows, 1
-	}
-	return 65535, ceilDiv(rows, 65535)
-}
-
 // L2Norm writes y = x/max(‖x‖, NormEps) row by row and the norms (nn.L2Norm).
 func (b *Backend) L2Norm(y, norm, x backend.Buf, rows, d int) {
-	gx, gy := gridRows(rows)
+	gx, gy := grid2D(rows)
 	b.dispatch("l2norm", u32s{uint32(rows), uint32(d)}, []*Buf{buf(y), buf(norm), buf(x), b.dummy(0)}, gx, gy, 1)
 }
 
 // L2NormBack computes dx = (dy − y·⟨y, dy⟩)/‖x‖ (nn.L2NormBack).
 func (b *Backend) L2NormBack(dx, dy, y, norm backend.Buf, rows, d int) {
-	gx, gy := gridRows(rows)
+	gx, gy := grid2D(rows)
 	b.dispatch("l2norm_back", u32s{uint32(rows), uint32(d)}, []*Buf{buf(y), buf(norm), buf(dy), buf(dx)}, gx, gy, 1)
 }
 
@@ -109,7 +47,7 @@ func (b *Backend) objDispatch(entry string, o objParams, s, omega, stats, logU, 
 	if batch == nil {
 		batch = b.dummy(1)
 	}
-	rowLoss := b.rowLossBuf(o.shape.Rows())
+	rowLoss := b.scratchBuf("objective.row_loss", o.shape.Rows())
 	b.dispatch(entry, o.words(), []*Buf{s, omega, stats, rowLoss, logU, batch}, groups, 1, 1)
 }
 
@@ -160,7 +98,7 @@ func (b *Backend) MHSweep(omega, stats, s, chainIdx, chainScore, batch backend.B
 	inv := 1 / float32(p.Norm()) // rounded here, like the Go twin (WGSL division is not exact)
 	params := u32s{uint32(p.B), uint32(p.Cols), f(p.Beta), uint32(int32(p.BurnInSteps())), f(inv),
 		uint32(p.Variant), p.Key.K0, p.Key.K1, p.Step}
-	bufs := []*Buf{buf(omega), buf(s), buf(chainIdx), buf(chainScore), buf(batch), b.countsBuf(numCounts * p.B),
+	bufs := []*Buf{buf(omega), buf(s), buf(chainIdx), buf(chainScore), buf(batch), b.scratchBuf("mh.counts", numCounts*p.B),
 		buf(stats), b.dummy(0)}
 	b.dispatch("mh_sweep", params, bufs, ceilDiv(p.B, 64), 1, 1)
 	b.dispatch("mh_stats", params, bufs, 1, 1, 1)

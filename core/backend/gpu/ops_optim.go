@@ -31,10 +31,7 @@ type segCache struct {
 
 // segments returns the device table of a segment list, uploading it on first use.
 func (b *Backend) segments(segs []optim.Segment) *segTable {
-	st := b.lazy()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	c := &st.optim
+	c := &b.segTables
 	same := func(a, b optim.Segment) bool { return a.Off == b.Off && a.Len == b.Len && a.Decay == b.Decay }
 	if c.lastTab != nil && slices.EqualFunc(c.last, segs, same) {
 		return c.lastTab
@@ -79,7 +76,7 @@ func (b *Backend) OptimStep(params, grads, m, v backend.Buf, p optim.Params) {
 	}
 	pb, gb, mb, vb := buf(params), buf(grads), buf(m), buf(v)
 	if vb == nil {
-		vb = b.dummyBufs(1)[0]
+		vb = b.dummy(0)
 	}
 	for _, x := range []*Buf{pb, gb, mb} {
 		if x == nil || x.n < t.end {

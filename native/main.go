@@ -30,6 +30,8 @@ func main() {
 		err = runEval(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
+	case "experiment":
+		err = runExperiment(ctx, args)
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -54,6 +56,7 @@ usage:
   emc2 train [flags]       train an encoder (EMC², SogCLR or SimCLR) and evaluate it against its floors
   emc2 eval -ckpt FILE     evaluate a saved checkpoint
   emc2 bench               time training steps per backend, method and batch size
+  emc2 experiment NAME     gradnorm | batch-sweep | mixing (docs/RESULTS.md)
 
 Run "emc2 train -h" for the training flags.
 `)

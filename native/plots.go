@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
 	"slices"
 
@@ -62,8 +63,27 @@ func writePlots(dir string, steps []train.Progress, s *Summary) error {
 	return nil
 }
 
+// logPlot is linePlot with a logarithmic y axis (values must be positive).
+func logPlot(path, title, x, y string, series map[string]plotter.XYs) error {
+	return drawLines(path, title, x, y, series, nil, true)
+}
+
 func linePlot(path, title, x, y string, series map[string]plotter.XYs, hlines map[string]float64) error {
+	return drawLines(path, title, x, y, series, hlines, false)
+}
+
+func drawLines(path, title, x, y string, series map[string]plotter.XYs, hlines map[string]float64, logY bool) error {
 	p := plot.New()
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		for name, xy := range series { // the log scale cannot draw 0
+			for i := range xy {
+				xy[i].Y = math.Max(xy[i].Y, 1e-12)
+			}
+			series[name] = xy
+		}
+	}
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Legend.Top = true
 	var args []any

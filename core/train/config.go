@@ -36,6 +36,9 @@ type Config struct {
 	Proj     int   `json:"proj"`     // projection width
 
 	Aug augment.Config `json:"augment"`
+	// FiniteViews marks pre-computed views (the paper's finite-augmentation setting): the dataset's
+	// first half holds view 1 of each image and its second half view 2, and no augmentation runs.
+	FiniteViews bool `json:"finite_views,omitempty"`
 
 	EvalEvery  int `json:"eval_every"`  // evaluate every N epochs (and at the end); 0 = only at the end
 	LogEvery   int `json:"log_every"`   // read step statistics back every N steps

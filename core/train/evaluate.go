@@ -151,26 +151,39 @@ func (ev *Evaluator) RawPixelFloor(ctx context.Context) (Floor, error) {
 	return ev.measure(ctx, "raw pixels", px(ev.Train), px(ev.Test), ev.Train.ImageSize())
 }
 
-// global computes the exact global contrastive loss over n held-out images × 2 fixed views, its
-// gradient norm w.r.t. the parameters (by back-propagating the exact feature gradient chunk by
-// chunk), and the alignment / uniformity of those views.
+// global fills the exact global loss, its gradient norm, and the alignment / uniformity of n
+// held-out images under two fixed augmentations.
 func (ev *Evaluator) global(t *Trainer, n int, r *EvalReport) error {
-	be := t.be
 	idx := append(seq(n), seq(n)...) // row a·n + i is view a of image i
-	_, F := ev.Features(t, ev.Test, idx, ev.cfg.Aug, 0)
-	P := t.Arch.Proj
-	loss, dF, err := eval.GlobalLoss(F, n, 2, P, ev.cfg.Beta)
+	loss, g2, F, err := ev.ExactGlobal(t, ev.Test, idx, n, ev.cfg.Aug)
 	if err != nil {
-		return fmt.Errorf("global loss: %w", err)
+		return err
 	}
-	r.GlobalLoss = loss
+	P := t.Arch.Proj
+	r.GlobalLoss, r.GradNorm2 = loss, g2
 	r.Alignment = eval.Alignment(F[:n*P], F[n*P:], n, P)
 	r.Uniformity = eval.Uniformity(F[:n*P], n, P)
+	return nil
+}
+
+// ExactGlobal computes the exact global contrastive loss (eval.GlobalLoss: every other view is a
+// candidate, the positive included) over the views of images idx of ds — row a·n + i must be view a
+// of image i, K = len(idx)/n views each, made with aug and fixed counters — and the squared norm of
+// its gradient w.r.t. the parameters, by back-propagating the exact feature gradient chunk by chunk.
+// It also returns the embeddings.
+func (ev *Evaluator) ExactGlobal(t *Trainer, ds *data.Dataset, idx []int, n int, aug augment.Config) (loss, gradNorm2 float64, F []float32, err error) {
+	be := t.be
+	_, F = ev.Features(t, ds, idx, aug, 0)
+	P := t.Arch.Proj
+	loss, dF, err := eval.GlobalLoss(F, n, len(idx)/n, P, ev.cfg.Beta)
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("global loss: %w", err)
+	}
 	total := t.Enc.Params.Len()
 	grad := make([]float64, total)
 	chunk := make([]float32, total)
 	rows := make([]uint32, t.encRows)
-	img := ev.images[ev.Test]
+	img := ev.images[ds]
 	dOut := make([]float32, t.encRows*P)
 	for lo := 0; lo < len(idx); lo += t.encRows {
 		m := min(t.encRows, len(idx)-lo)
@@ -178,7 +191,7 @@ func (ev *Evaluator) global(t *Trainer, n int, r *EvalReport) error {
 			rows[k] = uint32(idx[lo+k])
 		}
 		be.WriteU32(t.rows, rows)
-		b := augment.Batch{Base: uint32(lo), Rows: m, InH: ev.Test.H, InW: ev.Test.W, C: ev.Test.C, OutH: ev.Test.H, OutW: ev.Test.W, Cfg: ev.cfg.Aug, Key: t.key, Step: globalStep}
+		b := augment.Batch{Base: uint32(lo), Rows: m, InH: ds.H, InW: ds.W, C: ds.C, OutH: ds.H, OutW: ds.W, Cfg: aug, Key: t.key, Step: globalStep}
 		be.Augment(t.x, img, t.rows, b)
 		t.Enc.Forward(t.x, m)
 		for k := range dOut[:m*P] {
@@ -187,14 +200,14 @@ func (ev *Evaluator) global(t *Trainer, n int, r *EvalReport) error {
 		be.Write(t.dOut, dOut[:m*P])
 		t.Enc.Backward(t.x, t.dOut, m)
 		if err := be.Read(t.Enc.Grads, chunk); err != nil {
-			return fmt.Errorf("global gradient: %w", err)
+			return 0, 0, nil, fmt.Errorf("global gradient: %w", err)
 		}
 		for k, v := range chunk {
 			grad[k] += float64(v)
 		}
 	}
 	for _, g := range grad {
-		r.GradNorm2 += g * g
+		gradNorm2 += g * g
 	}
-	return nil
+	return loss, gradNorm2, F, nil
 }

@@ -21,6 +21,7 @@ type Trainer struct {
 	Arch model.Arch
 	Enc  *model.Encoder
 	Data *data.Dataset // training images
+	N    int           // training images (Data.N, or half of it with FiniteViews)
 
 	be      backend.Backend
 	key     rng.Key
@@ -52,8 +53,15 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	if err := train.Validate(); err != nil {
 		return nil, err
 	}
-	if train.N < cfg.Batch {
-		return nil, fmt.Errorf("--batch %d is larger than the %d training images", cfg.Batch, train.N)
+	n := train.N
+	if cfg.FiniteViews {
+		if n%2 != 0 {
+			return nil, fmt.Errorf("finite views: the dataset must hold two views per image, got %d images", n)
+		}
+		n /= 2
+	}
+	if n < cfg.Batch {
+		return nil, fmt.Errorf("--batch %d is larger than the %d training images", cfg.Batch, n)
 	}
 	arch := model.Arch{InH: train.H, InW: train.W, InC: train.C, Channels: cfg.Channels, Hidden: cfg.Hidden, Proj: cfg.Proj}
 	if err := arch.Validate(); err != nil {
@@ -63,8 +71,8 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 		return nil, err
 	}
 	kind, _ := optim.ParseKind(cfg.Optimizer)
-	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1}
-	t.method = newMethod(be, cfg, train.N, t.key)
+	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, N: n, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1}
+	t.method = newMethod(be, cfg, n, t.key)
 	B := cfg.Batch
 	t.encRows = 2*B + t.method.extraRows()
 	t.cols = t.encRows
@@ -109,7 +117,7 @@ func checkLimits(be backend.Backend, cfg Config, arch model.Arch, train *data.Da
 }
 
 // StepsPerEpoch is ⌊N/B⌋ (the last partial batch is dropped, as DataLoader(drop_last=True)).
-func (t *Trainer) StepsPerEpoch() int { return t.Data.N / t.Cfg.Batch }
+func (t *Trainer) StepsPerEpoch() int { return t.N / t.Cfg.Batch }
 
 // TotalSteps is the length of the run.
 func (t *Trainer) TotalSteps() int { return t.StepsPerEpoch() * t.Cfg.Epochs }
@@ -127,7 +135,7 @@ func (t *Trainer) batchAt(step int) []uint32 {
 	spe := t.StepsPerEpoch()
 	e, s := step/spe, step%spe
 	if e != t.permEpoch {
-		t.perm, t.permEpoch = t.key.Perm(rng.StreamShuffle, uint32(e), t.Data.N), e
+		t.perm, t.permEpoch = t.key.Perm(rng.StreamShuffle, uint32(e), t.N), e
 	}
 	out := make([]uint32, t.Cfg.Batch)
 	for k := range out {
@@ -144,12 +152,19 @@ func (t *Trainer) TrainStep() {
 	rows := make([]uint32, 2*B)
 	for r := range rows {
 		rows[r] = batch[r%B]
+		if t.Cfg.FiniteViews {
+			rows[r] += uint32(r/B*t.N) // view 2 is image i + N
+		}
 	}
 	be.WriteU32(t.batch, batch)
 	be.WriteU32(t.rows, rows)
 	t.method.prepare(t.rows, t.batch)
 	step := uint32(t.Step)
-	be.Augment(t.x, t.images, t.rows, t.augBatch(t.encRows, t.Cfg.Aug, step))
+	aug := t.Cfg.Aug
+	if t.Cfg.FiniteViews {
+		aug = augment.Config{}
+	}
+	be.Augment(t.x, t.images, t.rows, t.augBatch(t.encRows, aug, step))
 	t.Enc.Forward(t.x, t.encRows)
 	d := t.Arch.Proj
 	be.Similarity(t.sim, t.Enc.Out, 2*B, t.cols, d)

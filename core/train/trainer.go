@@ -153,7 +153,7 @@ func (t *Trainer) TrainStep() {
 	for r := range rows {
 		rows[r] = batch[r%B]
 		if t.Cfg.FiniteViews {
-			rows[r] += uint32(r/B*t.N) // view 2 is image i + N
+			rows[r] += uint32(r / B * t.N) // view 2 is image i + N
 		}
 	}
 	be.WriteU32(t.batch, batch)

@@ -83,11 +83,7 @@ func GradNorm(ctx context.Context, newBackend func() (backend.Backend, error), s
 	}
 	var out []GradNormPoint
 	for _, m := range cfg.Methods {
-		tc := cfg.Base
-		tc.Method, tc.Variant = m, ""
-		if m == "emc2-paper" || m == "emc2-fresh" {
-			tc.Method, tc.Variant = "emc2", m[len("emc2-"):]
-		}
+		tc := MethodConfig(cfg.Base, m)
 		epochs := max(1, int(math.Ceil(float64(cfg.Iterations*cfg.Batch)/float64(cfg.N))))
 		tc.Batch, tc.Epochs, tc.Beta, tc.LR, tc.Seed = cfg.Batch, epochs, cfg.Beta, cfg.LR, cfg.Seed
 		tc.Optimizer, tc.Momentum, tc.WeightDecay, tc.Warmup = "sgd", 0, 1e-4, float64(epochs) // all warm-up, as the paper's 10-epoch runs

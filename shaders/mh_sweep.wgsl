@@ -16,7 +16,7 @@ struct Params {
   beta: f32,
   burn: i32,       // P = Params.BurnInSteps()
   inv: f32,        // 1/M = 1/float32(Params.Norm()), rounded on the host like the Go twin
-  variant: u32,    // mcmc.Paper = 0, mcmc.Fresh = 1
+  variant: u32,    // mcmc.Paper = 0, mcmc.Fresh = 1, mcmc.IID = 2
   key0: u32,       // rng.Key
   key1: u32,
   step: u32,
@@ -31,7 +31,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> Stats: array<f32>;      // objective.NumStats values
 @group(0) @binding(8) var<storage, read_write> Rows: array<u32>;       // chain_rows: the encoder's rows
 
-const FRESH: u32 = 1u;                   // mcmc.Fresh
+const PAPER: u32 = 0u;                   // mcmc.Paper
+const IID: u32 = 2u;                     // mcmc.IID
 const NO_STATE: u32 = 0xffffffffu;       // mcmc.NoState
 const UNVISITED: f32 = -3.4028234663852886e38; // objective.Unvisited = −MaxFloat32 (exact)
 const STREAM_MH: u32 = 5u;               // rng.StreamMH
@@ -49,9 +50,10 @@ fn accept(q: f32, score: f32, u: f32) -> bool {
   return d >= 0.0 || log(u) < d;
 }
 
-// mh_uniform is mcmc.Uniform: chain k, view v, proposal j.
-fn mh_uniform(step: u32, k: u32, v: u32, j: u32, b: u32) -> f32 {
-  return to_unit_open(rng_bits(vec2<u32>(p.key0, p.key1), STREAM_MH, step, k, v * 2u * b + j).x);
+// mh_draw is mcmc.Draw: chain k, view v, step j → (the MH uniform, the IID proposal column).
+fn mh_draw(step: u32, k: u32, v: u32, j: u32, b: u32) -> vec2<u32> {
+  let bits = rng_bits(vec2<u32>(p.key0, p.key1), STREAM_MH, step, k, v * 2u * b + j);
+  return vec2<u32>(bits.x, bits.y % (2u * b));
 }
 
 @compute @workgroup_size(64)
@@ -77,7 +79,7 @@ fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = Batch[k];
   var col = -1;
   var score = ChainScore[i];
-  if (p.variant == FRESH) {
+  if (p.variant != PAPER) { // Variant.Rescores
     col = -1;
     score = UNVISITED;
     if (ChainIdx[i] != NO_STATE) {
@@ -87,21 +89,26 @@ fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   for (var v = 0u; v < 2u; v++) {
     let r = v * b + k;
-    if (p.variant == FRESH && v == 1u && col >= 0) {
+    if (p.variant != PAPER && v == 1u && col >= 0) {
       score = beta * S[r * cols + u32(col)]; // view 2 scores its state against its own anchor
     }
     for (var j = 0u; j < 2u * b; j++) {
-      if (masked(r, j)) {
-        continue; // own view: never a negative, never recorded (the code's q = 0)
+      let d = mh_draw(p.step, k, v, j, b);
+      var c = d.y;
+      if (p.variant != IID) {
+        c = j; // the sweep proposes the columns in order
       }
-      proposals++;
-      let q = beta * S[r * cols + j];
-      if (accept(q, score, mh_uniform(p.step, k, v, j, b))) {
-        col = i32(j);
-        score = q;
-        accepted++;
+      let own = masked(r, c); // own view: never a negative (the code's q = 0)
+      if (!own) {
+        proposals++;
+        let q = beta * S[r * cols + c];
+        if (accept(q, score, to_unit_open(d.x))) {
+          col = i32(c);
+          score = q;
+          accepted++;
+        }
       }
-      if (i32(j) > burn) {
+      if (i32(j) > burn && (!own || p.variant == IID)) { // the in-order sweep skips own columns
         recorded++;
         if (col < 0) {
           dropped++;

@@ -17,7 +17,7 @@
 //	        record (r, state column)            # Ω[r, column] += 1/M, M = 2(B−1) − P
 //	  store the state's dataset index and score
 //
-// Two variants:
+// Three variants:
 //   - Paper reproduces the released code: the stored score is stale (computed when the state was
 //     accepted, with older weights and another augmentation), and a recorded state that is still
 //     last iteration's negative (column −1) is dropped — it adds nothing to Ω but still counts in M.
@@ -25,6 +25,11 @@
 //     of each chain's state image as extra column 2B+k (see ChainRows), the chain starts from
 //     (2B+k, β·S[r, 2B+k]), and view 2 re-scores its state against its own anchor. Every recorded step
 //     then counts, at one extra forward per image and no extra memory.
+//   - IID scores like Fresh but draws each of the 2B proposals uniformly at random (with replacement)
+//     instead of sweeping the columns in order, and records every step after burn-in (an own-view
+//     proposal is rejected and records the current state), so M = 2B − 1 − P. A step with a fixed
+//     proposal does not leave softmax(β·s) invariant; a step with a uniform random one does, so with
+//     exact scores and a chain already in its target every recorded state is an exact sample.
 package mcmc
 
 import (
@@ -40,15 +45,23 @@ type Variant int
 const (
 	Paper Variant = iota // stale stored score, out-of-batch states dropped (the released code)
 	Fresh                // current state re-scored with current features each iteration
+	IID                  // Fresh scoring, uniform random proposals: an exact MH kernel
 )
 
 // String returns the flag spelling of the variant.
 func (v Variant) String() string {
-	if v == Fresh {
+	switch v {
+	case Fresh:
 		return "fresh"
+	case IID:
+		return "iid"
 	}
 	return "paper"
 }
+
+// Rescores reports whether the variant scores the chain's state with current features (and so
+// needs the extra state column 2B+k).
+func (v Variant) Rescores() bool { return v != Paper }
 
 // NoState marks a chain that has never accepted a state.
 const NoState = math.MaxUint32
@@ -65,8 +78,14 @@ type Params struct {
 // BurnInSteps is P = ⌊burnIn·2(B−1)⌋.
 func (p Params) BurnInSteps() int { return int(math.Floor(float64(p.BurnIn) * float64(2*(p.B-1)))) }
 
-// Norm is M = 2(B−1) − P, the normaliser of the recorded steps.
-func (p Params) Norm() int { return 2*(p.B-1) - p.BurnInSteps() }
+// Norm is M, the number of recorded steps per anchor: 2(B−1) − P for the in-order sweep (own
+// columns are skipped), 2B − 1 − P for IID (every step after burn-in is recorded).
+func (p Params) Norm() int {
+	if p.Variant == IID {
+		return 2*p.B - 1 - p.BurnInSteps()
+	}
+	return 2*(p.B-1) - p.BurnInSteps()
+}
 
 // Accept is the Metropolis–Hastings test for an independence proposal with uniform proposal density:
 // accept when u ≤ exp(q − score), decided in the log domain (u in (0, 1]) so that β = 1/0.07 stays
@@ -76,9 +95,11 @@ func Accept(q, score, u float32) bool {
 	return d >= 0 || float32(math.Log(float64(u))) < d
 }
 
-// Uniform is the MH uniform of chain k, view v, proposal j at a step (shared with the WGSL twin).
-func Uniform(key rng.Key, step uint32, k, v, j, b int) float32 {
-	return rng.ToUnitOpen(key.Bits(rng.StreamMH, step, uint32(k), uint32(v*2*b+j))[0])
+// Draw is the randomness of chain k's step j in view v (shared with the WGSL twin): the MH uniform
+// from word 0 and, for IID, the proposed column from word 1.
+func Draw(key rng.Key, step uint32, k, v, j, b int) (u float32, col int) {
+	bits := key.Bits(rng.StreamMH, step, uint32(k), uint32(v*2*b+j))
+	return rng.ToUnitOpen(bits[0]), int(bits[1] % uint32(2*b))
 }
 
 // Sweep runs the chains of one batch over the similarity matrix s (2B × Cols, rows = anchors) and
@@ -94,7 +115,7 @@ func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, b
 	for k := 0; k < b; k++ {
 		i := batch[k]
 		col, score := -1, chainScore[i]
-		if p.Variant == Fresh {
+		if p.Variant.Rescores() {
 			col, score = -1, objective.Unvisited
 			if chainIdx[i] != NoState {
 				col = 2*b + k
@@ -103,19 +124,23 @@ func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, b
 		}
 		for v := 0; v < 2; v++ {
 			r := v*b + k
-			if p.Variant == Fresh && v == 1 && col >= 0 {
+			if p.Variant.Rescores() && v == 1 && col >= 0 {
 				score = beta * s[r*cols+col] // view 2 scores its state against its own anchor
 			}
 			for j := 0; j < 2*b; j++ {
-				if p.Masked(r, j) {
-					continue // own view: never a negative, never recorded (the code's q = 0)
+				u, c := Draw(p.Key, p.Step, k, v, j, b)
+				if p.Variant != IID {
+					c = j // the sweep proposes the columns in order
 				}
-				st[objective.StatProposals]++
-				if q := beta * s[r*cols+j]; Accept(q, score, Uniform(p.Key, p.Step, k, v, j, b)) {
-					col, score = j, q
-					st[objective.StatAccepted]++
+				own := p.Masked(r, c) // own view: never a negative (the code's q = 0)
+				if !own {
+					st[objective.StatProposals]++
+					if q := beta * s[r*cols+c]; Accept(q, score, u) {
+						col, score = c, q
+						st[objective.StatAccepted]++
+					}
 				}
-				if j > burn {
+				if j > burn && (!own || p.Variant == IID) { // the in-order sweep skips own columns
 					st[objective.StatRecorded]++
 					switch {
 					case col < 0:
@@ -142,7 +167,8 @@ func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, b
 }
 
 // ChainRows writes into rows[2B+k] the dataset index of chain k's current state, or the anchor's own
-// index while the chain is empty (that extra column then gets no weight). Used by the Fresh variant.
+// index while the chain is empty (that extra column then gets no weight). Used by the variants that
+// re-score the state (Fresh, IID).
 func ChainRows(rows, chainIdx, batch []uint32, b int) {
 	for k := 0; k < b; k++ {
 		z := chainIdx[batch[k]]

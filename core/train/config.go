@@ -15,7 +15,7 @@ import (
 // Config is everything a run depends on; its JSON form is saved beside the run's metrics.
 type Config struct {
 	Method      string  `json:"method"`        // simclr | sogclr | emc2
-	Variant     string  `json:"emc2_variant"`  // paper | fresh (EMC² only)
+	Variant     string  `json:"emc2_variant"`  // paper | fresh | iid (EMC² only)
 	Batch       int     `json:"batch"`         // B images per step (2B views)
 	Epochs      int     `json:"epochs"`        //
 	Beta        float64 `json:"beta"`          // inverse temperature 1/τ
@@ -106,6 +106,8 @@ func (c Config) variant() (mcmc.Variant, error) {
 		return mcmc.Paper, nil
 	case "fresh", "":
 		return mcmc.Fresh, nil
+	case "iid":
+		return mcmc.IID, nil
 	}
-	return 0, fmt.Errorf("--emc2-variant %q: want paper or fresh", c.Variant)
+	return 0, fmt.Errorf("--emc2-variant %q: want paper, fresh or iid", c.Variant)
 }

@@ -30,7 +30,7 @@ func newMethod(be backend.Backend, c Config, n int, key rng.Key) method {
 	case "emc2":
 		v, _ := c.variant()
 		m := &emc2{be: be, chainIdx: be.AllocU32(n), chainScore: be.Alloc(n)}
-		if v == mcmc.Fresh {
+		if v.Rescores() {
 			shape.Cols = 3 * c.Batch
 		}
 		m.p = mcmc.Params{Shape: shape, BurnIn: float32(c.BurnIn), Variant: v, Key: key}
@@ -88,14 +88,14 @@ type emc2 struct {
 }
 
 func (m *emc2) extraRows() int {
-	if m.p.Variant == mcmc.Fresh {
+	if m.p.Variant.Rescores() {
 		return m.p.B
 	}
 	return 0
 }
 
 func (m *emc2) prepare(rows, batch backend.Buf) {
-	if m.p.Variant == mcmc.Fresh {
+	if m.p.Variant.Rescores() {
 		m.be.ChainRows(rows, m.chainIdx, batch, m.p.B)
 	}
 }

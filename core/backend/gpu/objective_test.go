@@ -178,7 +178,7 @@ func mhRobust(s []float32, chainIdx []uint32, chainScore []float32, batch []uint
 	for k := 0; k < b; k++ {
 		i := batch[k]
 		col, score := -1, chainScore[i]
-		if p.Variant == mcmc.Fresh {
+		if p.Variant.Rescores() {
 			col, score = -1, objective.Unvisited
 			if chainIdx[i] != mcmc.NoState {
 				col = 2*b + k
@@ -187,22 +187,25 @@ func mhRobust(s []float32, chainIdx []uint32, chainScore []float32, batch []uint
 		}
 		for v := 0; v < 2; v++ {
 			r := v*b + k
-			if p.Variant == mcmc.Fresh && v == 1 && col >= 0 {
+			if p.Variant.Rescores() && v == 1 && col >= 0 {
 				score = p.Beta * s[r*cols+col]
 			}
 			for j := 0; j < 2*b; j++ {
-				if p.Masked(r, j) {
+				u, c := mcmc.Draw(p.Key, p.Step, k, v, j, b)
+				if p.Variant != mcmc.IID {
+					c = j
+				}
+				if p.Masked(r, c) {
 					continue
 				}
-				q := p.Beta * s[r*cols+j]
-				u := mcmc.Uniform(p.Key, p.Step, k, v, j, b)
+				q := p.Beta * s[r*cols+c]
 				d, lu := float64(q-score), math.Log(float64(u))
 				eps := 1e-5 * math.Max(1, math.Abs(d))
 				if (d >= 0 && d <= eps && lu >= -eps) || (d < 0 && math.Abs(lu-d) <= eps) {
 					borderline++
 				}
 				if mcmc.Accept(q, score, u) {
-					col, score = j, q
+					col, score = c, q
 				}
 			}
 		}
@@ -218,7 +221,7 @@ func mhRobust(s []float32, chainIdx []uint32, chainScore []float32, batch []uint
 func TestMHSweepParity(t *testing.T) {
 	c, g := backends(t)
 	for _, B := range []int{4, 32} {
-		for _, v := range []mcmc.Variant{mcmc.Paper, mcmc.Fresh} {
+		for _, v := range []mcmc.Variant{mcmc.Paper, mcmc.Fresh, mcmc.IID} {
 			for _, burn := range []float32{0.5, 0} {
 				for _, beta := range []float32{14.28, 5} {
 					name := fmt.Sprintf("B=%d %v burn=%v beta=%v", B, v, burn, beta)
@@ -233,7 +236,7 @@ func mhParity(t *testing.T, c *cpu.Backend, g *Backend, B int, v mcmc.Variant, b
 	r := rand.New(rand.NewPCG(uint64(B), uint64(v)*2+uint64(burn*2)))
 	n := 3 * B
 	cols := 2 * B
-	if v == mcmc.Fresh {
+	if v.Rescores() {
 		cols = 3 * B
 	}
 	p := mcmc.Params{Shape: objective.Shape{B: B, Cols: cols, Beta: beta}, BurnIn: burn, Variant: v, Key: rng.NewKey(0x5eed + uint64(B))}
@@ -252,7 +255,7 @@ func mhParity(t *testing.T, c *cpu.Backend, g *Backend, B int, v mcmc.Variant, b
 			batch[k] = uint32(perm[k])
 		}
 		bc, bg := pairU32(c, g, batch)
-		if v == mcmc.Fresh {
+		if v.Rescores() {
 			rows := make([]uint32, 3*B)
 			for k := range rows[:2*B] {
 				rows[k] = batch[k%B]

@@ -28,7 +28,7 @@ func runBatchSweep(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("experiment batch-sweep", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "a small size for tests: 512 images, B ∈ {8, 32}, 1 epoch, a tiny encoder")
 	batches := fs.String("batches", "4,8,16,32,64,128", "batch sizes")
-	methods := fs.String("methods", strings.Join(cfg.Methods, ","), "methods: simclr, sogclr, emc2-paper, emc2-fresh")
+	methods := fs.String("methods", strings.Join(cfg.Methods, ","), "methods: simclr, sogclr, emc2-paper, emc2-fresh, emc2-iid")
 	seeds := fs.String("seeds", "1", "seeds, comma-separated")
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "epochs per run (the same for every run)")
 	dataSpec := fs.String("data", "default", "data (see emc2 train --data)")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emc2ml/emc2/core/backend"
@@ -32,11 +33,13 @@ func runGradNorm(ctx context.Context, args []string) error {
 	fs.Float64Var(&cfg.Beta, "beta", cfg.Beta, "inverse temperature")
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "peak learning rate (linear warm-up over the whole run)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed")
+	methods := fs.String("methods", strings.Join(cfg.Methods, ","), "methods: simclr, sogclr, emc2-paper, emc2-fresh, emc2-iid")
 	backendName := fs.String("backend", "auto", "auto | gpu | cpu")
 	out := fs.String("out", "", "output folder (default runs/experiments/gradnorm-<time>)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg.Methods = strings.Split(*methods, ",")
 	if *quick {
 		cfg.N, cfg.Iterations = 64, 100
 		cfg.Base.Channels, cfg.Base.Hidden, cfg.Base.Proj = []int{8, 16}, 32, 16

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/emc2ml/emc2/core/backend"
@@ -14,7 +15,7 @@ import (
 // after each epoch, so that accuracy can be compared at equal epochs and at equal training time.
 type BatchSweepConfig struct {
 	Batches []int
-	Methods []string // "simclr", "sogclr", "emc2-paper", "emc2-fresh"
+	Methods []string // "simclr", "sogclr", "emc2-paper", "emc2-fresh", "emc2-iid"
 	Seeds   []uint64
 	Epochs  int
 	Base    train.Config
@@ -41,8 +42,8 @@ type SweepPoint struct {
 // MethodConfig sets a train.Config's method from an experiment's method label.
 func MethodConfig(c train.Config, label string) train.Config {
 	c.Method, c.Variant = label, ""
-	if label == "emc2-paper" || label == "emc2-fresh" {
-		c.Method, c.Variant = "emc2", label[len("emc2-"):]
+	if v, ok := strings.CutPrefix(label, "emc2-"); ok {
+		c.Method, c.Variant = "emc2", v
 	}
 	return c
 }

@@ -23,7 +23,7 @@ type GradNormConfig struct {
 	EvalEvery  int      // iterations between exact measurements (25)
 	Beta       float64  // inverse temperature (5)
 	LR         float64  // peak learning rate of the linear warm-up (1e-3)
-	Methods    []string // "simclr", "sogclr", "emc2-paper", "emc2-fresh"
+	Methods    []string // "simclr", "sogclr", "emc2-paper", "emc2-fresh", "emc2-iid"
 	Seed       uint64
 	Base       train.Config // encoder widths and augmentations come from here
 }
@@ -31,7 +31,7 @@ type GradNormConfig struct {
 // DefaultGradNorm is the shipped size of the experiment.
 func DefaultGradNorm() GradNormConfig {
 	return GradNormConfig{N: 500, Batch: 4, Iterations: 1250, EvalEvery: 25, Beta: 5, LR: 1e-3,
-		Methods: []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"}, Seed: 1, Base: train.DefaultConfig()}
+		Methods: []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh", "emc2-iid"}, Seed: 1, Base: train.DefaultConfig()}
 }
 
 // GradNormPoint is one exact measurement.

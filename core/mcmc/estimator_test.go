@@ -103,8 +103,9 @@ func estimateOmega(t *testing.T, F []float32, n, d int, beta float32, trials int
 // not an exact MH kernel (spec: "not an exact softmax sampler at small B"): each column is proposed
 // at a fixed place in the sweep, and a step with a fixed proposal does not leave the softmax invariant.
 // Measured here: 8.4 % relative error (the same at 4× the trials, so it is bias, not noise), against
-// 62 % for uniform weights; the test bounds it at 10 %. The IID variant's uniform random proposals
-// make each step an exact MH kernel: 0.4 % (Monte-Carlo noise), bounded at 2 %.
+// 62 % for uniform weights; the test bounds it at 10 %. With B = n the IID variant's uniform random
+// proposals cover the whole negative set, so each step is an exact MH kernel: 0.4 % (Monte-Carlo
+// noise), bounded at 2 %. (With B < n that no longer holds; see the IID comment in sweep.go.)
 func TestSweepEstimatorMatchesGCLGradient(t *testing.T) {
 	for _, tc := range []struct {
 		variant Variant

@@ -25,11 +25,14 @@
 //     of each chain's state image as extra column 2B+k (see ChainRows), the chain starts from
 //     (2B+k, β·S[r, 2B+k]), and view 2 re-scores its state against its own anchor. Every recorded step
 //     then counts, at one extra forward per image and no extra memory.
-//   - IID scores like Fresh but draws each of the 2B proposals uniformly at random (with replacement)
-//     instead of sweeping the columns in order, and records every step after burn-in (an own-view
-//     proposal is rejected and records the current state), so M = 2B − 1 − P. A step with a fixed
-//     proposal does not leave softmax(β·s) invariant; a step with a uniform random one does, so with
-//     exact scores and a chain already in its target every recorded state is an exact sample.
+//   - IID (experimental) scores like Fresh but draws each of the 2B proposals uniformly at random
+//     (with replacement) instead of sweeping the columns in order, and records every step after
+//     burn-in (an own-view proposal is rejected and records the current state), so M = 2B − 1 − P.
+//     A step with a fixed proposal does not leave softmax(β·s) invariant, a step with a uniform random
+//     one does: when the batch is the whole dataset (B = n) IID removes the in-order sweep's bias
+//     (estimator_test.go). With B < n, though, every step of a visit proposes from the same small
+//     batch, so the state soon depends on it, and on frozen embeddings IID's recorded negatives are
+//     *more* biased than Fresh's (emc2 experiment mixing, docs/RESULTS.md). Kept for that comparison.
 package mcmc
 
 import (

@@ -18,6 +18,7 @@ func TestExperimentsQuick(t *testing.T) {
 	}{
 		{"gradnorm", []string{"gradnorm.csv", "gradnorm.json", "grad_norm.png", "loss.png"}},
 		{"batch-sweep", []string{"batch_sweep.csv", "batch_sweep.json", "batch_sweep.png"}},
+		{"mixing", []string{"mixing.csv", "mixing.json", "acceptance.png"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -15,7 +15,7 @@ build:
 run: build
 	./$(BIN) train --out runs $(ARGS)
 
-test: vet fmt-check test-go test-wasm
+test: vet fmt-check test-go test-wasm test-browser
 
 vet:
 	$(GO) vet ./...
@@ -33,6 +33,27 @@ test-wasm:
 	  if [ "$$CI" = "true" ]; then echo "FAIL: node is required for the wasm tests"; exit 1; fi; \
 	  echo "SKIPPED: wasm tests (node not found)"; exit 0; fi; \
 	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/
+
+# The GPU backend's tests inside headless Chromium (Debian's /usr/bin/chromium, driven by the npm
+# package playwright-core; install it with `npm ci`), on SwiftShader (core WebGPU) and on lavapipe
+# through ANGLE (compatibility mode). Without node or Chromium: a SKIPPED line, or a failure under
+# CI=true. bench-browser runs BenchmarkGemm and BenchmarkConvForward there. Built into web/build/.
+.PHONY: test-browser bench-browser
+BROWSER_PREP = set -e; why=""; command -v node >/dev/null || why="node not found"; \
+	[ -n "$$why" ] || [ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || why="no Chromium at $${CHROMIUM:-/usr/bin/chromium}"; \
+	if [ -n "$$why" ]; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: the browser GPU tests need node and Chromium ($$why)"; exit 1; fi; \
+	  echo; echo "*** SKIPPED: browser GPU tests ($$why) ***"; echo; exit 0; fi; \
+	mkdir -p web/build; cp "$(WASMEXEC)/wasm_exec.js" web/build/; \
+	echo "GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu"; \
+	GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu; \
+	$(GO) build -o web/build/testserve ./web/internal/testserve
+
+test-browser:
+	@$(BROWSER_PREP); node web/test/gpu_test.mjs $(BROWSER_ARGS)
+
+bench-browser:
+	@$(BROWSER_PREP); node web/test/gpu_test.mjs --bench $(BROWSER_ARGS)
 
 # Benchmarks (reported, never asserted): the CPU training step and its kernels.
 bench:

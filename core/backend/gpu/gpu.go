@@ -60,6 +60,8 @@ type Backend struct {
 	ring     *wgpu.Buffer
 	ringHost []byte
 	ringUsed int
+	pending  []*wgpu.Buffer       // browser: staged uploads (upload_js.go)
+	upEnc    *wgpu.CommandEncoder // browser: the copies of the staged uploads
 
 	scope     errorScope      // browser only: validation errors, which the js binding does not return
 	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
@@ -185,7 +187,7 @@ func (b *Backend) write(dst *Buf, data []byte) {
 		return
 	}
 	b.submit()
-	if err := b.queue.WriteBuffer(dst.buf, uint64(dst.off*4), data); err != nil {
+	if err := b.upload(dst.buf, uint64(dst.off*4), data); err != nil {
 		b.fail(fmt.Errorf("gpu: write: %w", err))
 	}
 }
@@ -350,7 +352,7 @@ func (b *Backend) submit() {
 	}
 	b.endPass()
 	if b.ringUsed > 0 {
-		if err := b.queue.WriteBuffer(b.ring, 0, b.ringHost[:b.ringUsed*slotBytes]); err != nil {
+		if err := b.upload(b.ring, 0, b.ringHost[:b.ringUsed*slotBytes]); err != nil {
 			b.fail(fmt.Errorf("gpu: uniforms: %w", err))
 		}
 	}
@@ -358,7 +360,7 @@ func (b *Backend) submit() {
 	if err != nil {
 		b.fail(fmt.Errorf("gpu: finish: %w", err))
 	} else {
-		b.queue.Submit(cmd)
+		b.queue.Submit(append(b.uploads(), cmd)...)
 		cmd.Release()
 	}
 	b.enc.Release()

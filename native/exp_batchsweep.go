@@ -59,12 +59,9 @@ func runBatchSweep(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", "experiments", "batch-sweep-"+time.Now().Format("20060102-150405"))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("batch-sweep: %w", err)
+	dir, err := experimentDir(*out, "batch-sweep")
+	if err != nil {
+		return err
 	}
 	fmt.Printf("batch-sweep: %v × B %v × seeds %v, %d epochs each, on %s (%d train / %d test)\n",
 		cfg.Methods, cfg.Batches, cfg.Seeds, cfg.Epochs, split.Train.Name, split.Train.N, split.Test.N)

@@ -47,12 +47,9 @@ func runGradNorm(ctx context.Context, args []string) error {
 	if cfg.N < 2 || cfg.Batch < 2 || cfg.Iterations < 1 || cfg.EvalEvery < 1 || cfg.Batch > cfg.N {
 		return fmt.Errorf("gradnorm: need N ≥ B ≥ 2 and positive iterations / eval interval")
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", "experiments", "gradnorm-"+time.Now().Format("20060102-150405"))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("gradnorm: %w", err)
+	dir, err := experimentDir(*out, "gradnorm")
+	if err != nil {
+		return err
 	}
 	split, err := data.Default()
 	if err != nil {

@@ -75,12 +75,9 @@ func runMixing(ctx context.Context, args []string) error {
 	if err := cfg.Validate(cfg.N); err != nil {
 		return err
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", "experiments", "mixing-"+time.Now().Format("20060102-150405"))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("experiment mixing: %w", err)
+	dir, err := experimentDir(*out, "mixing")
+	if err != nil {
+		return err
 	}
 
 	split, err := data.Default()

@@ -4,6 +4,7 @@ package gpu
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/cogentcore/webgpu/wgpu"
 )
@@ -11,6 +12,7 @@ import (
 // openDevice requests the high-performance adapter and a device with the adapter's storage limits.
 func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	wgpu.SetLogLevel(wgpu.LogLevelError) // wgpu-native's warnings (no window system, ...) are noise here
+	quietHeadless()
 	inst := wgpu.CreateInstance(nil)
 	if inst == nil {
 		return nil, Info{}, nil, ErrNoAdapter
@@ -34,4 +36,16 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 		Type: ai.AdapterType.String(), MaxStorageBinding: dl.MaxStorageBufferBindingSize, MaxBuffer: dl.MaxBufferSize,
 		MaxWorkgroupInvocations: dl.MaxComputeInvocationsPerWorkgroup}
 	return dev, info, nil, nil
+}
+
+// quietHeadless gives Mesa's Vulkan drivers a private XDG_RUNTIME_DIR when none is set (servers, CI,
+// containers). Without one, every adapter probe prints "error: XDG_RUNTIME_DIR is invalid or not set"
+// while Mesa looks for a Wayland display that compute does not need.
+func quietHeadless() {
+	if os.Getenv("XDG_RUNTIME_DIR") != "" {
+		return
+	}
+	if dir, err := os.MkdirTemp("", "emc2-runtime-"); err == nil {
+		os.Setenv("XDG_RUNTIME_DIR", dir)
+	}
 }

@@ -38,11 +38,14 @@ type Info struct {
 
 // String is a one-line description for logs.
 func (i Info) String() string {
-	name := i.Name
-	if name == "" || name == "0x0" {
-		name = "adapter"
+	name, driver := i.Name, strings.TrimSpace(i.Driver)
+	if name == "" || name == "0x0" { // wgpu-native reports no name for some drivers (lavapipe)
+		name, driver = driver, ""
 	}
-	return fmt.Sprintf("%s (%s %s, %s), max storage binding %d MiB", name, i.Backend, i.Type, strings.TrimSpace(i.Driver), i.MaxStorageBinding>>20)
+	if driver != "" {
+		name += ", " + driver
+	}
+	return fmt.Sprintf("%s (%s, %s), max storage binding %d MiB", name, i.Backend, i.Type, i.MaxStorageBinding>>20)
 }
 
 // Backend runs the operations on a WebGPU device.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,8 +100,17 @@ func openDir(p string, opt Options) (*Split, []Skipped, error) {
 	if !fs.ValidPath(dir) || filepath.Dir(abs) == abs {
 		fsys, dir = os.DirFS(abs), "."
 	}
-	name := filepath.Base(abs)
+	return OpenFS(fsys, dir, opt)
+}
 
+// OpenFS loads the dataset in the folder dir of fsys, choosing the reader from its content: IDX files,
+// CIFAR-10 binary batches, STL-10 binary files, or else a folder of images. The browser calls it
+// with the files the user picked.
+func OpenFS(fsys fs.FS, dir string, opt Options) (*Split, []Skipped, error) {
+	name := path.Base(dir)
+	if name == "." {
+		name = "data"
+	}
 	switch {
 	case hasIDX(fsys, dir):
 		s, err := LoadIDXDir(fsys, dir, name)

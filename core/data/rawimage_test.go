@@ -1,0 +1,57 @@
+package data
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// solidRaw is a w×h raw image of one colour.
+func solidRaw(w, h int, r, g, b, a uint8) []byte {
+	px := make([]uint8, 0, w*h*4)
+	for range w * h {
+		px = append(px, r, g, b, a)
+	}
+	return EncodeRaw(w, h, px)
+}
+
+func TestRawImagesThroughOpenFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"pics/cats/a.raw":   {Data: solidRaw(4, 4, 200, 10, 10, 255)},
+		"pics/cats/b":       {Data: solidRaw(8, 4, 0, 0, 250, 255)}, // no extension: recognised by content
+		"pics/dogs/c.raw":   {Data: solidRaw(4, 4, 10, 200, 10, 255)},
+		"pics/dogs/bad.raw": {Data: append(solidRaw(4, 4, 1, 2, 3, 255)[:20:20], 0)}, // truncated pixels
+		"pics/dogs/big.raw": {Data: EncodeRaw(1<<15, 1, nil)},                      // header out of range
+	}
+	s, skipped, err := OpenFS(fsys, "pics", Options{Folder: FolderOptions{Size: 4}})
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Train.N)
+	assert.Equal(t, 3, s.Train.C)
+	assert.Equal(t, []string{"cats", "dogs"}, s.Train.Classes)
+	assert.Equal(t, []int32{0, 0, 1}, s.Train.Labels)
+	assert.Equal(t, []uint8{200, 10, 10}, s.Train.Image(0)[:3], "pixels of an exact-size raw image pass unchanged")
+	assert.Equal(t, []uint8{0, 0, 250}, s.Train.Image(1)[:3], "a wider raw image is center-cropped and resized")
+	require.Len(t, skipped, 2)
+	reasons := map[string]string{}
+	for _, k := range skipped {
+		reasons[k.Path] = k.Reason
+	}
+	assert.Contains(t, reasons["pics/dogs/bad.raw"], "truncated")
+	assert.Contains(t, reasons["pics/dogs/big.raw"], "out of range")
+}
+
+func TestOpenFSPicksReaderByContent(t *testing.T) {
+	fsys := fstest.MapFS{ // IDX files at the root, as when loose files are picked in the browser
+		"train-images-idx3-ubyte.gz": {Data: gz(t, idxImages(t, 6, 2, 2, ramp(24)))},
+		"train-labels-idx1-ubyte":    {Data: idxLabels(t, []int32{0, 1, 0, 1, 0, 1})},
+		"t10k-images-idx3-ubyte":     {Data: idxImages(t, 3, 2, 2, ramp(12))},
+		"t10k-labels-idx1-ubyte.gz":  {Data: gz(t, idxLabels(t, []int32{1, 0, 1}))},
+	}
+	s, skipped, err := OpenFS(fsys, ".", Options{})
+	require.NoError(t, err)
+	assert.Nil(t, skipped)
+	assert.Equal(t, "data", s.Train.Name)
+	assert.Positive(t, s.Test.N)
+}

@@ -7,8 +7,26 @@ WASMEXEC := $(shell $(GO) env GOROOT)/lib/wasm
 
 all: build
 
-build:
+# bin/emc2 embeds the browser trainer (web/app with dist/ built by `make web`), so `emc2 serve` needs
+# nothing beside it.
+build: web
 	$(GO) build -o $(BIN) ./native
+
+# The browser trainer's built files in web/app/dist/: the Go core as WebAssembly (wasm/), Go's
+# wasm_exec.js and Chart.js from node_modules (`npm ci`; without it the page says charts are missing).
+WEBDIST := web/app/dist
+.PHONY: web serve
+web:
+	@mkdir -p $(WEBDIST)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $(WEBDIST)/emc2.wasm ./wasm
+	@cp "$(WASMEXEC)/wasm_exec.js" $(WEBDIST)/
+	@if [ -f node_modules/chart.js/dist/chart.umd.js ]; then cp node_modules/chart.js/dist/chart.umd.js $(WEBDIST)/; \
+	  else echo "warning: node_modules/chart.js is missing (run npm ci): the page will have no charts"; fi
+
+# Build everything and serve the trainer page on http://127.0.0.1:8080/ (ADDR=127.0.0.1:PORT to change).
+ADDR ?= 127.0.0.1:8080
+serve: build
+	./$(BIN) serve --addr $(ADDR)
 
 # Train EMC² with the default configuration on the embedded Fashion-MNIST subset and print the summary
 # beside the raw-pixel and random-init floors. Output goes to runs/<timestamp>-.../
@@ -22,7 +40,7 @@ vet:
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l core native wasm shaders 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l core native wasm shaders web 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 
 test-go:
 	$(GO) test ./...

@@ -3,6 +3,7 @@
 //	emc2 train [flags]        train on a dataset, with progress, metrics, plots and a checkpoint
 //	emc2 eval  -ckpt FILE     evaluate a saved checkpoint against its floors
 //	emc2 bench                time training steps per backend, method and batch size
+//	emc2 serve                serve the browser trainer on this machine
 //
 // Run `emc2 <command> -h` for the flags of a command.
 package main
@@ -32,6 +33,8 @@ func main() {
 		err = runBench(ctx, args)
 	case "experiment":
 		err = runExperiment(ctx, args)
+	case "serve":
+		err = runServe(ctx, args)
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -57,6 +60,7 @@ usage:
   emc2 eval -ckpt FILE     evaluate a saved checkpoint
   emc2 bench               time training steps per backend, method and batch size
   emc2 experiment NAME     gradnorm | batch-sweep | mixing (docs/RESULTS.md)
+  emc2 serve               serve the browser trainer on this machine
 
 Run "emc2 train -h" for the training flags.
 `)

@@ -171,18 +171,11 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 	if cfg.TrainSubset > 0 && split.Train.N > cfg.TrainSubset {
 		split.Train = split.Train.Subset(seq(cfg.TrainSubset))
 	}
-	if split.Test == nil || split.Test.N == 0 {
-		// hold out the last 10 % (at least one batch's worth is left for training)
-		n := split.Train.N
-		k := max(1, n/10)
-		if n-k < cfg.Batch {
-			return nil, fmt.Errorf("data %q: %d images are too few to hold out a test set and train at batch %d", cfg.Data, n, cfg.Batch)
-		}
-		tr, te := seq(n-k), make([]int, k)
-		for i := range te {
-			te[i] = n - k + i
-		}
-		split = &data.Split{Train: split.Train.Subset(tr), Test: split.Train.Subset(te)}
+	k, err := split.HoldOut(cfg.Batch)
+	if err != nil {
+		return nil, fmt.Errorf("data %q: %w (at batch %d)", cfg.Data, err, cfg.Batch)
+	}
+	if k > 0 {
 		fmt.Fprintf(os.Stderr, "data: no test split; holding out the last %d images\n", k)
 	}
 	return split, nil

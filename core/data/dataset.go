@@ -92,3 +92,26 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 type Split struct {
 	Train, Test *Dataset
 }
+
+// HoldOut gives a split without a test set one: the last 10 % of Train (at least one image) becomes
+// Test, provided minTrain images are left to train on. It returns how many images it held out (0
+// when the split already had a test set).
+func (s *Split) HoldOut(minTrain int) (int, error) {
+	if s.Test != nil && s.Test.N > 0 {
+		return 0, nil
+	}
+	n := s.Train.N
+	k := max(1, n/10)
+	if n-k < minTrain {
+		return 0, fmt.Errorf("%d images are too few to hold out a test set and still train on %d", n, minTrain)
+	}
+	tr, te := make([]int, n-k), make([]int, k)
+	for i := range tr {
+		tr[i] = i
+	}
+	for i := range te {
+		te[i] = n - k + i
+	}
+	s.Train, s.Test = s.Train.Subset(tr), s.Train.Subset(te)
+	return k, nil
+}

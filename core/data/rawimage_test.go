@@ -23,7 +23,7 @@ func TestRawImagesThroughOpenFS(t *testing.T) {
 		"pics/cats/b":       {Data: solidRaw(8, 4, 0, 0, 250, 255)}, // no extension: recognised by content
 		"pics/dogs/c.raw":   {Data: solidRaw(4, 4, 10, 200, 10, 255)},
 		"pics/dogs/bad.raw": {Data: append(solidRaw(4, 4, 1, 2, 3, 255)[:20:20], 0)}, // truncated pixels
-		"pics/dogs/big.raw": {Data: EncodeRaw(1<<15, 1, nil)},                      // header out of range
+		"pics/dogs/big.raw": {Data: EncodeRaw(1<<15, 1, nil)},                        // header out of range
 	}
 	s, skipped, err := OpenFS(fsys, "pics", Options{Folder: FolderOptions{Size: 4}})
 	require.NoError(t, err)
@@ -54,4 +54,40 @@ func TestOpenFSPicksReaderByContent(t *testing.T) {
 	assert.Nil(t, skipped)
 	assert.Equal(t, "data", s.Train.Name)
 	assert.Positive(t, s.Test.N)
+}
+
+func TestHoldOut(t *testing.T) {
+	mk := func(n int) *Dataset {
+		return &Dataset{Name: "x", N: n, H: 1, W: 1, C: 1, Pix: ramp(n), Labels: make([]int32, n)}
+	}
+	for _, tc := range []struct {
+		name           string
+		split          Split
+		minTrain       int
+		held, trainN   int
+		wantErr        string
+		firstTestPixel uint8
+	}{
+		{name: "has test", split: Split{Train: mk(20), Test: mk(3)}, minTrain: 4, held: 0, trainN: 20},
+		{name: "last tenth", split: Split{Train: mk(20)}, minTrain: 4, held: 2, trainN: 18, firstTestPixel: ramp(20)[18]},
+		{name: "at least one", split: Split{Train: mk(5)}, minTrain: 4, held: 1, trainN: 4, firstTestPixel: ramp(5)[4]},
+		{name: "too few", split: Split{Train: mk(5)}, minTrain: 5, wantErr: "too few"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.split
+			k, err := s.HoldOut(tc.minTrain)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				assert.Nil(t, s.Test, "a failed hold-out leaves the split as it was")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.held, k)
+			assert.Equal(t, tc.trainN, s.Train.N)
+			if k > 0 {
+				assert.Equal(t, k, s.Test.N)
+				assert.Equal(t, tc.firstTestPixel, s.Test.Pix[0])
+			}
+		})
+	}
 }

@@ -24,6 +24,8 @@ const (
 	ckptMagic   = "EMC2CKPT"
 	ckptVersion = 1
 	maxHeader   = 1 << 20
+	// paramsTensor is the tensor holding the encoder's flat parameter arena (model.Arch.Layout).
+	paramsTensor = "params"
 )
 
 // Checkpoint is a run's complete state between steps.
@@ -94,7 +96,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 }
 
 func (t *Trainer) buffers() map[string]backend.Buf {
-	m := map[string]backend.Buf{"params": t.Enc.Params, "optim.m": t.m, "optim.v": t.v}
+	m := map[string]backend.Buf{paramsTensor: t.Enc.Params, "optim.m": t.m, "optim.v": t.v}
 	for k, v := range t.method.state() {
 		m[k] = v
 	}
@@ -103,13 +105,32 @@ func (t *Trainer) buffers() map[string]backend.Buf {
 
 func isU32(name string) bool { return name == "emc2.chain_idx" }
 
-// Save writes the checkpoint atomically to path.
-func (c *Checkpoint) Save(path string) error {
+// Marshal encodes the checkpoint in the file format ParseCheckpoint reads. Save writes these bytes
+// to disk; the browser keeps them in its own storage.
+func (c *Checkpoint) Marshal() ([]byte, error) {
 	hdr, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
+		return nil, fmt.Errorf("checkpoint header: %w", err)
+	}
+	size := len(ckptMagic) + 8 + len(hdr) + 4
+	for _, ti := range c.Tensors {
+		// A tensor whose data disagrees with its header would give a file ParseCheckpoint rejects.
+		var n int
+		switch ti.Kind {
+		case "u32":
+			n = len(c.U32[ti.Name])
+		case "f32":
+			n = len(c.F32[ti.Name])
+		default:
+			return nil, fmt.Errorf("checkpoint tensor %s: unknown kind %q", ti.Name, ti.Kind)
+		}
+		if n != ti.Len {
+			return nil, fmt.Errorf("checkpoint tensor %s: header says %d values, holds %d", ti.Name, ti.Len, n)
+		}
+		size += 4 * n
 	}
 	var buf bytes.Buffer
+	buf.Grow(size)
 	buf.WriteString(ckptMagic)
 	_ = binary.Write(&buf, binary.LittleEndian, uint32(ckptVersion))
 	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
@@ -122,13 +143,21 @@ func (c *Checkpoint) Save(path string) error {
 		}
 	}
 	_ = binary.Write(&buf, binary.LittleEndian, crc32.ChecksumIEEE(buf.Bytes()))
+	return buf.Bytes(), nil
+}
 
+// Save writes the checkpoint atomically to path.
+func (c *Checkpoint) Save(path string) error {
+	b, err := c.Marshal()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
+	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}

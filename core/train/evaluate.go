@@ -77,7 +77,11 @@ func (ev *Evaluator) Features(t *Trainer, ds *data.Dataset, idx []int, cfg augme
 	be := t.be
 	img, ok := ev.images[ds]
 	if !ok {
-		img = be.UploadImages(ds.Pix)
+		if ds == t.Data {
+			img = t.images // the training images are on the device already
+		} else {
+			img = be.UploadImages(ds.Pix)
+		}
 		ev.images[ds] = img
 	}
 	H, P := t.Arch.Hidden, t.Arch.Proj

@@ -1,0 +1,419 @@
+// Package session is the browser trainer's engine. It holds one dataset and at most one training
+// run, takes the page's commands, and reports what happens as events. It knows nothing of
+// JavaScript: wasm/ forwards the page's messages to it and its events back, and the tests drive it
+// natively on the CPU backend.
+//
+// Commands run one at a time on the caller's goroutine (Load, Start, Resume, Restore, Inspect,
+// Export); Pause, Stop and Watch may be called from anywhere while a run is going, because they only
+// leave a note for the training loop, which acts on it between steps.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/train"
+)
+
+// Event is one report to the page: a type, a JSON-encodable payload and, for files and pixels, bytes.
+type Event struct {
+	Type  string
+	Data  any
+	Bytes []byte
+}
+
+// Event types.
+const (
+	EvData       = "data"       // DataInfo; Bytes: preview pixels
+	EvStarted    = "started"    // RunInfo
+	EvProgress   = "progress"   // Progress
+	EvEval       = "eval"       // train.EvalReport
+	EvFloor      = "floor"      // train.Floor
+	EvEmbedding  = "embedding"  // Embedding
+	EvChain      = "chain"      // ChainReport
+	EvCheckpoint = "checkpoint" // CheckpointInfo; Bytes: the checkpoint file
+	EvFile       = "file"       // FileInfo; Bytes: the file
+	EvState      = "state"      // StateInfo
+)
+
+// State is where the session stands.
+type State string
+
+// States.
+const (
+	Empty   State = "empty"   // no data yet
+	Ready   State = "ready"   // data loaded, no run
+	Running State = "running" // training
+	Paused  State = "paused"  // a run that can resume (also after Restore)
+	Done    State = "done"    // a run that ended (all epochs, or stopped)
+)
+
+// Options are the page's cadences.
+type Options struct {
+	CheckpointEvery int // steps between checkpoints (also taken on pause and at the end); 0 = 200
+	EmbedEvery      int // steps between embedding views; 0 = 100
+	EmbedImages     int // held-out images in the embedding view; 0 = 500
+}
+
+// StateInfo accompanies EvState.
+type StateInfo struct {
+	State   State  `json:"state"`
+	Step    int    `json:"step"`
+	Total   int    `json:"total"`
+	Message string `json:"message,omitempty"`
+}
+
+// Session is the engine behind one page.
+type Session struct {
+	emit func(Event)
+	open func() (backend.Backend, error)
+	opt  Options
+
+	be    backend.Backend
+	split *data.Split
+	info  DataInfo
+	t     *train.Trainer
+	ev    *train.Evaluator
+	floor bool // the raw-pixel floor was reported for this run
+
+	mu     sync.Mutex
+	state  State
+	cancel context.CancelFunc
+	stop   bool // the cancellation was Stop, not Pause
+
+	watch   atomic.Int64 // training image the chain inspector follows, -1 for none
+	history []ChainSample
+	lastCk  int
+	lastEmb int
+}
+
+// New returns a session that reports through emit and opens its compute backend with open when
+// the first run starts (so a page without a GPU can still load and preview data).
+func New(emit func(Event), open func() (backend.Backend, error), opt Options) *Session {
+	if opt.CheckpointEvery <= 0 {
+		opt.CheckpointEvery = 200
+	}
+	if opt.EmbedEvery <= 0 {
+		opt.EmbedEvery = 100
+	}
+	if opt.EmbedImages <= 0 {
+		opt.EmbedImages = 500
+	}
+	s := &Session{emit: emit, open: open, opt: opt, state: Empty}
+	s.watch.Store(-1)
+	return s
+}
+
+// State returns the current state.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+func (s *Session) setState(st State, msg string) {
+	s.mu.Lock()
+	s.state = st
+	s.mu.Unlock()
+	info := StateInfo{State: st, Message: msg}
+	if s.t != nil {
+		info.Step, info.Total = s.t.Step, s.t.TotalSteps()
+	}
+	s.emit(Event{Type: EvState, Data: info})
+}
+
+// busy refuses commands that would disturb a running training loop.
+func (s *Session) busy(what string) error {
+	if s.State() == Running {
+		return fmt.Errorf("%s: pause or stop the training first", what)
+	}
+	return nil
+}
+
+// ---- data -------------------------------------------------------------------------------------
+
+// Source is where Load takes its data from: the embedded default, or a folder of files.
+type Source struct {
+	Default   bool
+	FS        fs.FS  // the user's files (images already decoded by the page, IDX, CIFAR-10, STL-10)
+	Dir       string // the folder of FS that holds the dataset
+	ImageSize int    // side of the square images folders are resized to (0 = 32)
+}
+
+// DataInfo describes the loaded dataset (EvData).
+type DataInfo struct {
+	Spec       string     `json:"spec"` // what checkpoints record as their data: "default" or "upload:NAME#CRC"
+	Name       string     `json:"name"`
+	Train      int        `json:"train"`
+	Test       int        `json:"test"`
+	HeldOut    int        `json:"held_out"` // test images taken from the training files (no test split given)
+	H          int        `json:"h"`
+	W          int        `json:"w"`
+	C          int        `json:"c"`
+	Classes    []string   `json:"classes"`
+	Labeled    bool       `json:"labeled"`
+	Bytes      int        `json:"bytes"` // pixel bytes in memory
+	Skipped    []Skip     `json:"skipped"`
+	SkipCount  int        `json:"skipped_count"`
+	Preview    int        `json:"preview"` // images in the preview (Event.Bytes holds their pixels)
+	PreviewLab []int32    `json:"preview_labels"`
+	Scale      ScaleCheck `json:"scale"`
+}
+
+// Skip is one file left out, and why.
+type Skip struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// ScaleCheck says whether the data fits the adapter the session runs on.
+type ScaleCheck struct {
+	MaxBindingBytes uint64 `json:"max_binding_bytes"` // 0 until a backend is open
+	Fits            bool   `json:"fits"`
+	Why             string `json:"why,omitempty"`
+}
+
+const (
+	previewImages = 48
+	maxSkipList   = 50
+)
+
+// Load replaces the dataset. On any error the previous dataset stays as it was.
+func (s *Session) Load(src Source) error {
+	if err := s.busy("load data"); err != nil {
+		return err
+	}
+	var (
+		split   *data.Split
+		skipped []data.Skipped
+		err     error
+		spec    = "default"
+	)
+	if src.Default {
+		split, err = data.Default()
+	} else {
+		if src.FS == nil {
+			return errors.New("load data: no files")
+		}
+		split, skipped, err = data.OpenFS(src.FS, src.Dir, data.Options{Folder: data.FolderOptions{Size: src.ImageSize}})
+	}
+	if err != nil {
+		return fmt.Errorf("load data: %w", err)
+	}
+	held, err := split.HoldOut(2)
+	if err != nil {
+		return fmt.Errorf("load data: %w", err)
+	}
+	if !src.Default {
+		h := crc32.NewIEEE()
+		for _, d := range []*data.Dataset{split.Train, split.Test} {
+			h.Write(d.Pix)
+			for _, l := range d.Labels {
+				h.Write([]byte{byte(l), byte(l >> 8)})
+			}
+		}
+		spec = fmt.Sprintf("upload:%s#%08x", split.Train.Name, h.Sum32())
+	}
+	tr := split.Train
+	info := DataInfo{Spec: spec, Name: tr.Name, Train: tr.N, Test: split.Test.N, HeldOut: held, H: tr.H, W: tr.W, C: tr.C,
+		Classes: tr.Classes, Labeled: tr.Labeled() && split.Test.Labeled(), Bytes: len(tr.Pix) + len(split.Test.Pix),
+		SkipCount: len(skipped), Preview: min(previewImages, tr.N)}
+	for _, k := range skipped[:min(len(skipped), maxSkipList)] {
+		info.Skipped = append(info.Skipped, Skip{k.Path, k.Reason})
+	}
+	if tr.Labels != nil {
+		info.PreviewLab = tr.Labels[:info.Preview]
+	}
+	s.split, s.info = split, info
+	s.dropRun()
+	s.info.Scale = s.scaleCheck()
+	s.emit(Event{Type: EvData, Data: s.info, Bytes: tr.Pix[:info.Preview*tr.ImageSize()]})
+	s.setState(Ready, "")
+	return nil
+}
+
+// scaleCheck compares the dataset with the adapter's binding limit, when a backend is open.
+func (s *Session) scaleCheck() ScaleCheck {
+	c := ScaleCheck{Fits: true}
+	lim, ok := s.be.(backend.Limited)
+	if s.be == nil || !ok {
+		return c
+	}
+	c.MaxBindingBytes = lim.MaxBindingBytes()
+	if n := uint64(len(s.split.Train.Pix)); n > c.MaxBindingBytes {
+		c.Fits = false
+		c.Why = fmt.Sprintf("the training images need %d MiB in one GPU buffer, but this adapter binds at most %d MiB; use fewer images (train subset) or a smaller image size",
+			n>>20, c.MaxBindingBytes>>20)
+	}
+	return c
+}
+
+// dropRun forgets the current run (new data or a new start).
+func (s *Session) dropRun() {
+	s.t, s.ev, s.floor, s.history = nil, nil, false, nil
+}
+
+// ---- runs -------------------------------------------------------------------------------------
+
+// RunInfo accompanies EvStarted.
+type RunInfo struct {
+	train.RunInfo
+	Data     DataInfo `json:"data"`
+	Step     int      `json:"step"` // where the run starts (after a restore: the checkpoint's step)
+	GPUBytes uint64   `json:"gpu_bytes"`
+}
+
+func (s *Session) backend() (backend.Backend, error) {
+	if s.be == nil {
+		be, err := s.open()
+		if err != nil {
+			return nil, err
+		}
+		s.be = be
+		s.info.Scale = s.scaleCheck()
+	}
+	return s.be, nil
+}
+
+// Start begins a new run with cfg on the loaded data and trains until the run ends or is paused
+// or stopped. cfg.Data is set to the dataset's spec.
+func (s *Session) Start(ctx context.Context, cfg train.Config) error {
+	if err := s.busy("start"); err != nil {
+		return err
+	}
+	if s.split == nil {
+		return errors.New("start: load data first")
+	}
+	cfg.Data = s.info.Spec
+	if err := s.newRun(cfg); err != nil {
+		return err
+	}
+	return s.run(ctx, true)
+}
+
+// newRun builds the trainer and evaluator for cfg (nothing is kept on failure).
+func (s *Session) newRun(cfg train.Config) error {
+	be, err := s.backend()
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	if sc := s.scaleCheck(); !sc.Fits {
+		return fmt.Errorf("start: %s", sc.Why)
+	}
+	s.dropRun()
+	split := &data.Split{Train: s.split.Train, Test: s.split.Test}
+	if cfg.TrainSubset > 0 && cfg.TrainSubset < split.Train.N {
+		idx := make([]int, cfg.TrainSubset)
+		for i := range idx {
+			idx[i] = i
+		}
+		split.Train = split.Train.Subset(idx)
+	}
+	t, err := train.NewTrainer(be, cfg, split.Train)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	ev, err := train.NewEvaluator(cfg, split)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	s.t, s.ev = t, ev
+	s.lastCk, s.lastEmb = t.Step, t.Step
+	return nil
+}
+
+func (s *Session) runInfo() RunInfo {
+	r := RunInfo{RunInfo: train.RunInfo{Config: s.t.Cfg, Backend: s.be.Name(), TrainImages: s.t.N, TestImages: s.split.Test.N,
+		Params: s.t.Arch.NumParams(), StepsPerEpoch: s.t.StepsPerEpoch(), TotalSteps: s.t.TotalSteps()}, Data: s.info, Step: s.t.Step}
+	if a, ok := s.be.(interface{ AllocatedBytes() uint64 }); ok {
+		r.GPUBytes = a.AllocatedBytes()
+	}
+	return r
+}
+
+// Resume continues a paused run.
+func (s *Session) Resume(ctx context.Context) error {
+	if s.State() != Paused || s.t == nil {
+		return errors.New("resume: no paused run")
+	}
+	return s.run(ctx, false)
+}
+
+// Pause asks the running loop to stop after the current step and checkpoint.
+func (s *Session) Pause() { s.interrupt(false) }
+
+// Stop asks the running loop to end the run: it evaluates what was trained and checkpoints.
+func (s *Session) Stop() { s.interrupt(true) }
+
+func (s *Session) interrupt(stop bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		s.stop = stop
+		s.cancel()
+	}
+}
+
+// run trains until the end, a pause or a stop.
+func (s *Session) run(parent context.Context, fresh bool) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	s.mu.Lock()
+	s.cancel, s.stop = cancel, false
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cancel = nil
+		s.mu.Unlock()
+	}()
+	s.emit(Event{Type: EvStarted, Data: s.runInfo()})
+	s.setState(Running, "")
+	if fresh {
+		// The encoder at random initialisation is the first point of every chart.
+		r, err := s.ev.Evaluate(ctx, s.t)
+		if err != nil {
+			return s.settle(ctx, err)
+		}
+		s.emit(Event{Type: EvEval, Data: r})
+		s.embedding()
+	}
+	_, err := s.t.Run(ctx, s.ev, (*observer)(s))
+	return s.settle(ctx, err)
+}
+
+// settle turns the end of a stretch of training into a state: done, paused or stopped (which is
+// done, after an evaluation), checkpointing in every case. A real error leaves the run paused, so
+// nothing trained is lost.
+func (s *Session) settle(ctx context.Context, err error) error {
+	s.mu.Lock()
+	stop := s.stop
+	s.mu.Unlock()
+	switch {
+	case err == nil:
+		s.checkpoint()
+		s.setState(Done, "training finished")
+		return nil
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil && stop:
+		r, eerr := s.ev.Evaluate(context.Background(), s.t)
+		if eerr == nil {
+			s.emit(Event{Type: EvEval, Data: r})
+		}
+		s.checkpoint()
+		s.setState(Done, fmt.Sprintf("stopped at step %d of %d", s.t.Step, s.t.TotalSteps()))
+		return eerr
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		s.checkpoint()
+		s.setState(Paused, fmt.Sprintf("paused at step %d of %d", s.t.Step, s.t.TotalSteps()))
+		return nil
+	default:
+		s.setState(Paused, "error: "+err.Error())
+		return err
+	}
+}

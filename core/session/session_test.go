@@ -1,0 +1,276 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/train"
+)
+
+// recorder collects a session's events; onProgress, when set, runs at each progress event (from
+// the training loop, like the page's messages arriving between steps).
+type recorder struct {
+	events     []Event
+	onProgress func(Progress)
+}
+
+func (r *recorder) emit(e Event) {
+	r.events = append(r.events, e)
+	if p, ok := e.Data.(Progress); ok && r.onProgress != nil {
+		r.onProgress(p)
+	}
+}
+
+func (r *recorder) of(typ string) []Event {
+	var out []Event
+	for _, e := range r.events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (r *recorder) last(typ string) Event {
+	ev := r.of(typ)
+	if len(ev) == 0 {
+		return Event{}
+	}
+	return ev[len(ev)-1]
+}
+
+func cpuOpen() (backend.Backend, error) { return cpu.New(), nil }
+
+// tinyFiles is a labeled IDX dataset of 8×8 images (96 train, 24 test), as a page would hand over.
+func tinyFiles(t *testing.T, seed byte) fstest.MapFS {
+	img := func(n int) ([]byte, []byte) {
+		pix := make([]uint8, n*64)
+		lab := make([]int32, n)
+		for i := range n {
+			lab[i] = int32(i % 3)
+			for p := range 64 {
+				// three classes of stripes, with per-image variation
+				pix[i*64+p] = uint8((p%8)*int(lab[i]+1)*10 + (p/8)*3 + i%7*5 + int(seed))
+			}
+		}
+		var ib, lb bytes.Buffer
+		require.NoError(t, data.WriteIDXImages(&ib, n, 8, 8, pix))
+		require.NoError(t, data.WriteIDXLabels(&lb, lab))
+		return ib.Bytes(), lb.Bytes()
+	}
+	tri, trl := img(96)
+	tei, tel := img(24)
+	return fstest.MapFS{
+		"tiny/train-images-idx3-ubyte": {Data: tri}, "tiny/train-labels-idx1-ubyte": {Data: trl},
+		"tiny/t10k-images-idx3-ubyte": {Data: tei}, "tiny/t10k-labels-idx1-ubyte": {Data: tel},
+	}
+}
+
+func tinyConfig(method string) train.Config {
+	c := train.DefaultConfig()
+	c.Method, c.Batch, c.Epochs, c.Channels, c.Hidden, c.Proj = method, 8, 2, []int{4}, 16, 8
+	c.LogEvery, c.GlobalSize, c.EvalEvery = 2, 16, 1
+	return c
+}
+
+func newTiny(t *testing.T, rec *recorder) *Session {
+	s := New(rec.emit, cpuOpen, Options{CheckpointEvery: 10, EmbedEvery: 6, EmbedImages: 12})
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	return s
+}
+
+func TestLoadReportsAndKeepsDataOnBadInput(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	info := rec.last(EvData).Data.(DataInfo)
+	assert.Equal(t, 96, info.Train)
+	assert.Equal(t, 24, info.Test)
+	assert.True(t, info.Labeled)
+	assert.Equal(t, 48, info.Preview)
+	assert.Len(t, rec.last(EvData).Bytes, 48*64, "preview pixels travel with the event")
+	assert.Regexp(t, `^upload:tiny#[0-9a-f]{8}$`, info.Spec)
+	assert.Equal(t, Ready, s.State())
+
+	for _, tc := range []struct {
+		name string
+		fs   fstest.MapFS
+		want string
+	}{
+		{"not images", fstest.MapFS{"up/a.txt": {Data: []byte("hello")}}, "no images found"},
+		{"truncated idx", fstest.MapFS{"up/train-images-idx3-ubyte": {Data: []byte{0, 0, 8, 3, 0, 0, 0, 9}}}, "up"},
+		{"empty folder", fstest.MapFS{"up/.keep": {Data: nil}}, "no images"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := len(rec.events)
+			err := s.Load(Source{FS: tc.fs, Dir: "up"})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Len(t, rec.events, n, "a failed load reports nothing but its error")
+			assert.Equal(t, info, s.info, "the loaded data stays as it was")
+			assert.Equal(t, Ready, s.State())
+		})
+	}
+}
+
+func TestRunReportsEverything(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	s.Watch(3)
+	require.NoError(t, s.Start(context.Background(), tinyConfig("emc2")))
+	assert.Equal(t, Done, s.State())
+
+	started := rec.last(EvStarted).Data.(RunInfo)
+	assert.Equal(t, 24, started.TotalSteps)
+	prog := rec.of(EvProgress)
+	require.NotEmpty(t, prog)
+	assert.Equal(t, 24, prog[len(prog)-1].Data.(Progress).Step)
+	assert.Len(t, rec.of(EvEval), 3, "random init, then every epoch")
+	assert.NotEmpty(t, rec.of(EvFloor))
+	emb := rec.last(EvEmbedding).Data.(Embedding)
+	assert.Len(t, emb.Points, 12)
+	assert.Len(t, emb.Labels, 12)
+	cks := rec.of(EvCheckpoint)
+	require.GreaterOrEqual(t, len(cks), 3, "every 10 steps and at the end")
+	assert.Equal(t, 24, cks[len(cks)-1].Data.(CheckpointInfo).Step)
+
+	ch := rec.last(EvChain).Data.(ChainReport)
+	assert.Equal(t, 3, ch.Anchor)
+	assert.Empty(t, ch.Error)
+	require.NotEmpty(t, ch.Samples)
+	last := ch.Samples[len(ch.Samples)-1]
+	require.GreaterOrEqual(t, last.State, 0, "the anchor's chain accepted a state in two epochs")
+	assert.InDelta(t, last.Stored, last.Similarity, 0.5, "stored score/β and the current similarity are both cosines")
+	assert.Len(t, rec.last(EvChain).Bytes, 2*64, "anchor and negative pixels")
+}
+
+func TestChainInspectorNeedsEMC2(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	require.NoError(t, s.Start(context.Background(), tinyConfig("simclr")))
+	s.Watch(0)
+	require.NoError(t, s.Inspect())
+	assert.Contains(t, rec.last(EvChain).Data.(ChainReport).Error, "only EMC²")
+}
+
+// finalLoss is the last reported training loss of a run.
+func finalLoss(rec *recorder) float64 {
+	return rec.last(EvProgress).Data.(Progress).Loss
+}
+
+func TestPauseResumeAndRestoreContinueExactly(t *testing.T) {
+	cfg := tinyConfig("emc2")
+	ref := &recorder{}
+	s0 := newTiny(t, ref)
+	require.NoError(t, s0.Start(context.Background(), cfg))
+	refCk := ref.last(EvCheckpoint).Bytes
+
+	// Pause at the first report past step 6, then resume in the same session.
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	rec.onProgress = func(p Progress) {
+		if p.Step >= 6 {
+			s.Pause()
+		}
+	}
+	require.NoError(t, s.Start(context.Background(), cfg))
+	require.Equal(t, Paused, s.State())
+	paused := rec.last(EvCheckpoint)
+	step := paused.Data.(CheckpointInfo).Step
+	assert.Less(t, step, 24)
+	rec.onProgress = nil
+	require.NoError(t, s.Resume(context.Background()))
+	assert.Equal(t, Done, s.State())
+	assert.Equal(t, finalLoss(ref), finalLoss(rec), "pause + resume trains exactly as one run")
+
+	// A new session (a reloaded page) restores the paused checkpoint on the same data.
+	rec2 := &recorder{}
+	s2 := newTiny(t, rec2)
+	require.NoError(t, s2.Restore(paused.Bytes))
+	assert.Equal(t, Paused, s2.State())
+	assert.Equal(t, step, rec2.last(EvStarted).Data.(RunInfo).Step)
+	require.NoError(t, s2.Resume(context.Background()))
+	assert.Equal(t, finalLoss(ref), finalLoss(rec2))
+	assert.Equal(t, refCk, rec2.last(EvCheckpoint).Bytes, "the restored run ends in the same state, bit for bit")
+
+	// Other data refuses the checkpoint and keeps no run.
+	rec3 := &recorder{}
+	s3 := New(rec3.emit, cpuOpen, Options{})
+	require.NoError(t, s3.Load(Source{FS: tinyFiles(t, 1), Dir: "tiny"}))
+	require.ErrorContains(t, s3.Restore(paused.Bytes), "was trained on")
+	require.ErrorContains(t, s3.Restore(paused.Bytes[:100]), "restore")
+	assert.Equal(t, Ready, s3.State())
+}
+
+func TestStopEvaluatesAndEnds(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	rec.onProgress = func(p Progress) { s.Stop() }
+	require.NoError(t, s.Start(context.Background(), tinyConfig("sogclr")))
+	assert.Equal(t, Done, s.State())
+	st := rec.last(EvState).Data.(StateInfo)
+	// Statistics arrive one report late (the loop never waits for them), so the first report, of
+	// step 2, comes at step 4, where the loop stops.
+	assert.Equal(t, 4, st.Step)
+	assert.Contains(t, st.Message, "stopped at step 4 of 24")
+	assert.Equal(t, 4, rec.last(EvEval).Data.(train.EvalReport).Step, "what was trained is evaluated")
+	require.ErrorContains(t, s.Resume(context.Background()), "no paused run")
+}
+
+func TestExports(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	require.ErrorContains(t, s.Export("csv"), "no run")
+	cfg := tinyConfig("simclr")
+	cfg.Epochs = 1
+	require.NoError(t, s.Start(context.Background(), cfg))
+	for _, tc := range []struct{ kind, suffix string }{
+		{"checkpoint", ".emc2ckpt"}, {"safetensors", ".safetensors"}, {"csv", "-embeddings.csv"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			require.NoError(t, s.Export(tc.kind))
+			f := rec.last(EvFile)
+			assert.Equal(t, "emc2-simclr-step12"+tc.suffix, f.Data.(FileInfo).Name)
+			require.NotEmpty(t, f.Bytes)
+			switch tc.kind {
+			case "checkpoint":
+				_, err := train.ParseCheckpoint(f.Bytes)
+				require.NoError(t, err)
+			case "csv":
+				rows, err := csv.NewReader(bytes.NewReader(f.Bytes)).ReadAll()
+				require.NoError(t, err)
+				assert.Len(t, rows, 1+96+24)
+				assert.Len(t, rows[0], 4+8)
+			}
+		})
+	}
+	require.ErrorContains(t, s.Export("pdf"), "want checkpoint")
+}
+
+func TestBusyAndEmpty(t *testing.T) {
+	rec := &recorder{}
+	s := New(rec.emit, cpuOpen, Options{})
+	require.ErrorContains(t, s.Start(context.Background(), tinyConfig("emc2")), "load data first")
+	require.ErrorContains(t, s.Restore(nil), "load")
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	bad := tinyConfig("emc2")
+	bad.Batch = 500
+	require.ErrorContains(t, s.Start(context.Background(), bad), "larger than the 96 training images")
+	assert.Equal(t, Ready, s.State())
+
+	var loadErr error
+	rec.onProgress = func(Progress) {
+		loadErr = s.Load(Source{Default: true})
+		s.Pause()
+	}
+	require.NoError(t, s.Start(context.Background(), tinyConfig("emc2")))
+	require.ErrorContains(t, loadErr, "pause or stop")
+}

@@ -1,0 +1,196 @@
+//go:build js
+
+// Command wasm is the browser trainer's engine: the Go core compiled to WebAssembly, running in a
+// dedicated Web Worker (web/app/worker.js) so the page stays responsive. It is a thin bridge: the
+// worker hands it the page's commands, core/session does the work, and its events go back out.
+//
+// The bridge's contract with worker.js:
+//
+//	globalThis.emc2Command(json, bytes?, files?)  a command: {"cmd": ..., ...}; bytes a Uint8Array
+//	                                              (a checkpoint); files an array of {path, bytes}
+//	globalThis.emc2Event(type, json, bytes?)      an event, defined by worker.js
+//	globalThis.emc2Ready()                        called once the bridge listens, defined by worker.js
+//
+// Commands that wait for the GPU (load, start, resume, restore, inspect, export) run one at a time
+// on the main goroutine: a js.FuncOf callback must never block on a promise (it would deadlock).
+// pause, stop and watch only leave a note for the training loop, so the callback does them at once.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"syscall/js"
+	"testing/fstest"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/backend/gpu"
+	"github.com/emc2ml/emc2/core/session"
+	"github.com/emc2ml/emc2/core/train"
+)
+
+// command is one message from the page.
+type command struct {
+	Cmd       string        `json:"cmd"`
+	Backend   string        `json:"backend"`    // init: gpu | cpu
+	Default   bool          `json:"default"`    // load: the embedded data
+	ImageSize int           `json:"image_size"` // load: side of folder images
+	Config    *train.Config `json:"config"`     // start
+	Anchor    int           `json:"anchor"`     // watch
+	Kind      string        `json:"kind"`       // export
+	bytes     []byte
+	files     fstest.MapFS
+	dir       string
+}
+
+func main() {
+	queue := make(chan command, 64)
+	var s *session.Session
+	emit := func(e session.Event) {
+		b, err := json.Marshal(e.Data)
+		if err != nil {
+			b, _ = json.Marshal(map[string]string{"message": "encoding " + e.Type + ": " + err.Error()})
+			e.Type = "error"
+		}
+		var arr js.Value = js.Null()
+		if e.Bytes != nil {
+			arr = js.Global().Get("Uint8Array").New(len(e.Bytes))
+			js.CopyBytesToJS(arr, e.Bytes)
+		}
+		js.Global().Call("emc2Event", e.Type, string(b), arr)
+	}
+	fail := func(cmd string, err error) {
+		b, _ := json.Marshal(map[string]string{"cmd": cmd, "message": err.Error()})
+		js.Global().Call("emc2Event", "error", string(b), js.Null())
+	}
+
+	js.Global().Set("emc2Command", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		c, err := parse(args)
+		if err != nil {
+			fail("?", err)
+			return nil
+		}
+		switch c.Cmd {
+		case "pause", "stop", "watch":
+			if s == nil {
+				fail(c.Cmd, fmt.Errorf("%s: nothing is running", c.Cmd))
+				return nil
+			}
+			switch c.Cmd {
+			case "pause":
+				s.Pause()
+			case "stop":
+				s.Stop()
+			case "watch":
+				s.Watch(c.Anchor)
+				if s.State() != session.Running {
+					queue <- command{Cmd: "inspect"} // show it now; the training loop does it otherwise
+				}
+			}
+			return nil
+		}
+		select {
+		case queue <- c:
+		default:
+			fail(c.Cmd, fmt.Errorf("%s: too many commands waiting", c.Cmd))
+		}
+		return nil
+	}))
+	js.Global().Call("emc2Ready")
+
+	ctx := context.Background()
+	for c := range queue {
+		var err error
+		if s == nil && c.Cmd != "init" {
+			err = fmt.Errorf("%s: the engine has not been initialised", c.Cmd)
+		}
+		switch {
+		case err != nil:
+		case c.Cmd == "init":
+			s = session.New(emit, opener(c.Backend), session.Options{})
+		case c.Cmd == "load" && c.Default:
+			err = s.Load(session.Source{Default: true})
+		case c.Cmd == "load":
+			err = s.Load(session.Source{FS: c.files, Dir: c.dir, ImageSize: c.ImageSize})
+		case c.Cmd == "start" && c.Config != nil:
+			err = s.Start(ctx, *c.Config)
+		case c.Cmd == "start":
+			err = fmt.Errorf("start: no config")
+		case c.Cmd == "resume":
+			err = s.Resume(ctx)
+		case c.Cmd == "restore":
+			err = s.Restore(c.bytes)
+		case c.Cmd == "inspect":
+			err = s.Inspect()
+		case c.Cmd == "export":
+			err = s.Export(c.Kind)
+		default:
+			err = fmt.Errorf("unknown command %q", c.Cmd)
+		}
+		if err != nil {
+			fail(c.Cmd, err)
+		}
+	}
+}
+
+// opener opens the compute backend the page asked for when the first run starts.
+func opener(name string) func() (backend.Backend, error) {
+	return func() (backend.Backend, error) {
+		if name == "cpu" {
+			return cpu.New(), nil
+		}
+		g, err := gpu.New()
+		if err != nil {
+			return nil, fmt.Errorf("WebGPU: %w", err)
+		}
+		return g, nil
+	}
+}
+
+// parse reads a command and copies its binary parts into Go memory.
+func parse(args []js.Value) (command, error) {
+	var c command
+	if len(args) == 0 {
+		return c, fmt.Errorf("empty command")
+	}
+	if err := json.Unmarshal([]byte(args[0].String()), &c); err != nil {
+		return c, fmt.Errorf("bad command: %w", err)
+	}
+	if len(args) > 1 && args[1].Truthy() {
+		c.bytes = make([]byte, args[1].Get("length").Int())
+		js.CopyBytesToGo(c.bytes, args[1])
+	}
+	if len(args) > 2 && args[2].Truthy() {
+		c.files = fstest.MapFS{}
+		var paths []string
+		for i := range args[2].Length() {
+			f := args[2].Index(i)
+			p := strings.TrimPrefix(f.Get("path").String(), "/")
+			b := make([]byte, f.Get("bytes").Get("length").Int())
+			js.CopyBytesToGo(b, f.Get("bytes"))
+			c.files[p] = &fstest.MapFile{Data: b}
+			paths = append(paths, p)
+		}
+		c.dir = commonDir(paths)
+	}
+	return c, nil
+}
+
+// commonDir is the first path element all paths share (the folder the user picked), or ".".
+func commonDir(paths []string) string {
+	if len(paths) == 0 {
+		return "."
+	}
+	top, _, ok := strings.Cut(paths[0], "/")
+	if !ok {
+		return "."
+	}
+	for _, p := range paths[1:] {
+		if t, _, ok := strings.Cut(p, "/"); !ok || t != top {
+			return "."
+		}
+	}
+	return top
+}

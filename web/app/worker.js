@@ -1,0 +1,267 @@
+// The training worker: it runs the Go core (dist/emc2.wasm, built from wasm/) on WebGPU off the page's
+// thread, decodes the user's image files, and keeps the run's checkpoint in the origin-private file
+// system (OPFS) so a reloaded page can resume it.
+//
+// Page → worker messages: {cmd, ...} for the Go core (init, load, start, pause, resume, stop, watch,
+// inspect, export, restore with {bytes}), plus three the worker handles itself:
+//   {cmd: 'load-files', files: [{path, file}], image_size}  decode images, then load them in Go
+//   {cmd: 'saved'}                                          describe the saved run (→ {type: 'saved'})
+//   {cmd: 'resume-saved'} / {cmd: 'discard-saved'}          restore the saved run / delete it
+// Worker → page messages: {type, data, bytes} for every Go event (see core/session), and
+// {type: 'decode', done, total}, {type: 'saved', ...}, {type: 'history', ...}, {type: 'stored', ...}.
+'use strict';
+
+importScripts('dist/wasm_exec.js');
+
+const opfsDir = 'emc2-run';
+let ready = false;
+const waiting = [];
+let lastFiles = null; // files of the last successful user-data load, kept to store with checkpoints
+let pendingFiles = null; // files of a load in flight
+let storedSpec = ''; // dataset spec of the data files in OPFS
+let history = { progress: [], evals: [], floors: [] }; // the run's metrics, saved beside its checkpoint
+let runConfig = null; // the config of the current run (from its 'started' event)
+let onData = null;
+let saving = Promise.resolve(); // checkpoint saves, one after another // one-shot hook for the next data/error event (used by resume-saved)
+
+function post(type, data, bytes) {
+  if (bytes) self.postMessage({ type, data, bytes }, [bytes.buffer]);
+  else self.postMessage({ type, data });
+}
+
+// ---- the Go side --------------------------------------------------------------------------------
+self.emc2Ready = () => {
+  ready = true;
+  for (const m of waiting.splice(0)) deliver(m);
+};
+
+// deliver hands a command to Go: the JSON, plus a checkpoint's bytes or a list of files.
+function deliver(m) {
+  if (!ready) {
+    waiting.push(m);
+    return;
+  }
+  const { bytes = null, files = null, ...rest } = m;
+  self.emc2Command(JSON.stringify(rest), bytes, files);
+}
+
+self.emc2Event = (type, json, bytes) => {
+  const data = JSON.parse(json);
+  if (type === 'data') {
+    if (data.spec.startsWith('upload:')) lastFiles = pendingFiles;
+    pendingFiles = null;
+  }
+  if (type === 'started') runConfig = data.config;
+  if (type === 'started' && data.step === 0) history = { progress: [], evals: [], floors: [] };
+  if (type === 'progress') history.progress.push(data);
+  if (type === 'eval') history.evals.push(data);
+  if (type === 'floor') history.floors.push(data);
+  if (type === 'progress' || type === 'started') {
+    data.wasm_bytes = globalThis.wasm.instance.exports.mem.buffer.byteLength;
+  }
+  if (type === 'checkpoint' && bytes) {
+    // Store a copy: the original goes to the page (for its status line and tests).
+    const copy = bytes.slice();
+    saving = saving
+      .then(() => save(data, copy))
+      .catch((e) => post('error', { cmd: 'checkpoint', message: `saving the checkpoint in browser storage failed: ${e.message}` }));
+  }
+  if (onData && (type === 'data' || type === 'error')) {
+    const f = onData;
+    onData = null;
+    f(type, data);
+  }
+  post(type, data, bytes || null);
+};
+
+// ---- OPFS ---------------------------------------------------------------------------------------
+async function dir() {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(opfsDir, { create: true });
+}
+
+// write replaces a file atomically: a writable stream writes to a swap file that replaces the real
+// one only on close, so a crash never leaves half a checkpoint.
+async function write(d, name, blob) {
+  const h = await d.getFileHandle(name, { create: true });
+  const w = await h.createWritable();
+  await w.write(blob);
+  await w.close();
+}
+
+async function read(d, name) {
+  const h = await d.getFileHandle(name);
+  return h.getFile();
+}
+
+// packFiles stores a list of {path, bytes} as one blob plus an index.
+function packFiles(files) {
+  const index = files.map((f) => ({ path: f.path, size: f.bytes.length }));
+  return { index, blob: new Blob(files.map((f) => f.bytes)) };
+}
+
+async function unpackFiles(index, file) {
+  const buf = new Uint8Array(await file.arrayBuffer());
+  let off = 0;
+  return index.map((e) => {
+    const bytes = buf.subarray(off, off + e.size);
+    off += e.size;
+    return { path: e.path, bytes };
+  });
+}
+
+async function save(info, bytes) {
+  const d = await dir();
+  if (info.data !== storedSpec) {
+    if (info.data.startsWith('upload:')) {
+      if (!lastFiles) throw new Error('the uploaded data is no longer in memory');
+      const { index, blob } = packFiles(lastFiles.files);
+      await write(d, 'data.bin', blob);
+      await write(d, 'data.json', JSON.stringify({ spec: info.data, image_size: lastFiles.image_size, index }));
+    } else {
+      await d.removeEntry('data.bin').catch(() => {});
+      await d.removeEntry('data.json').catch(() => {});
+    }
+    storedSpec = info.data;
+  }
+  await write(d, 'checkpoint.emc2ckpt', new Blob([bytes]));
+  // The metadata is written last and names the checkpoint's step: a run.json whose step differs
+  // from the checkpoint's marks an interrupted save, and the history is then ignored.
+  await write(d, 'run.json', JSON.stringify({ ...info, config: runConfig, saved_at: Date.now(), history }));
+  post('stored', { step: info.step, total: info.total, bytes: bytes.length });
+}
+
+async function savedRun() {
+  try {
+    const d = await dir();
+    const meta = JSON.parse(await (await read(d, 'run.json')).text());
+    await read(d, 'checkpoint.emc2ckpt');
+    return meta;
+  } catch {
+    return null;
+  }
+}
+
+async function resumeSaved() {
+  const meta = await savedRun();
+  if (!meta) throw new Error('no saved run in this browser');
+  const d = await dir();
+  const ck = new Uint8Array(await (await read(d, 'checkpoint.emc2ckpt')).arrayBuffer());
+  // Load the run's data first, then restore the checkpoint onto it.
+  const loaded = new Promise((resolve, reject) => {
+    onData = (type, data) => (type === 'data' ? resolve() : reject(new Error(data.message)));
+  });
+  if (meta.data === 'default') {
+    deliver({ cmd: 'load', default: true });
+  } else {
+    const dj = JSON.parse(await (await read(d, 'data.json')).text());
+    const files = await unpackFiles(dj.index, await read(d, 'data.bin'));
+    pendingFiles = { files, image_size: dj.image_size };
+    deliver({ cmd: 'load', image_size: dj.image_size, files });
+  }
+  await loaded;
+  storedSpec = meta.data;
+  history = meta.history ?? { progress: [], evals: [], floors: [] };
+  post('history', history);
+  deliver({ cmd: 'restore', bytes: ck });
+}
+
+// ---- decoding the user's files -------------------------------------------------------------------
+const imageMagic = [
+  [0x89, 0x50, 0x4e, 0x47], // PNG
+  [0xff, 0xd8, 0xff], // JPEG
+  [0x47, 0x49, 0x46, 0x38], // GIF
+  [0x42, 0x4d], // BMP
+];
+
+async function isImage(file) {
+  const h = new Uint8Array(await file.slice(0, 12).arrayBuffer());
+  if (h.length >= 12 && String.fromCharCode(...h.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...h.subarray(8, 12)) === 'WEBP') return true;
+  return imageMagic.some((m) => m.every((b, i) => h[i] === b));
+}
+
+// decode turns an image file into size×size RGBA (center crop, then the browser's high-quality
+// resize), wrapped in the raw format core/data reads (data.RawMagic). Files the browser cannot
+// decode pass through unchanged, so the Go reader names the reason they are skipped.
+async function decode(file, size) {
+  if (!(await isImage(file))) return new Uint8Array(await file.arrayBuffer());
+  let bmp;
+  try {
+    const full = await createImageBitmap(file);
+    const s = Math.min(full.width, full.height);
+    const sx = Math.floor((full.width - s) / 2);
+    const sy = Math.floor((full.height - s) / 2);
+    bmp = await createImageBitmap(full, sx, sy, s, s, { resizeWidth: size, resizeHeight: size, resizeQuality: 'high' });
+    full.close();
+  } catch {
+    return new Uint8Array(await file.arrayBuffer());
+  }
+  const canvas = new OffscreenCanvas(size, size);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+  const rgba = ctx.getImageData(0, 0, size, size).data;
+  const out = new Uint8Array(16 + rgba.length);
+  out.set([..."EMC2RGBA"].map((c) => c.charCodeAt(0)), 0);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, size, true);
+  dv.setUint32(12, size, true);
+  out.set(rgba, 16);
+  return out;
+}
+
+async function loadFiles(list, size) {
+  const files = new Array(list.length);
+  let done = 0;
+  let next = 0;
+  const work = async () => {
+    while (next < list.length) {
+      const i = next++;
+      files[i] = { path: list[i].path, bytes: await decode(list[i].file, size) };
+      if (++done % 50 === 0 || done === list.length) post('decode', { done, total: list.length });
+    }
+  };
+  await Promise.all([work(), work(), work(), work()]);
+  pendingFiles = { files, image_size: size };
+  deliver({ cmd: 'load', image_size: size, files });
+}
+
+// ---- messages from the page ---------------------------------------------------------------------
+self.onmessage = (e) => {
+  const m = e.data;
+  const failed = (err) => post('error', { cmd: m.cmd, message: err.message ?? String(err) });
+  switch (m.cmd) {
+    case 'load-files':
+      loadFiles(m.files, m.image_size || 32).catch(failed);
+      break;
+    case 'saved':
+      savedRun().then((meta) => post('saved', meta && { step: meta.step, total: meta.total, data: meta.data, config: meta.config, saved_at: meta.saved_at })).catch(failed);
+      break;
+    case 'resume-saved':
+      resumeSaved().catch(failed);
+      break;
+    case 'discard-saved':
+      dir()
+        .then((d) => Promise.all(['run.json', 'checkpoint.emc2ckpt', 'data.bin', 'data.json'].map((n) => d.removeEntry(n).catch(() => {}))))
+        .then(() => {
+          storedSpec = '';
+          post('saved', null);
+        })
+        .catch(failed);
+      break;
+    default:
+      if (m.cmd === 'init' && m.compat) self.emc2Compat = true; // compatibility-mode adapter (tests)
+      deliver(m);
+  }
+};
+
+// ---- boot ---------------------------------------------------------------------------------------
+const go = new Go();
+WebAssembly.instantiateStreaming(fetch('dist/emc2.wasm'), go.importObject)
+  .then((result) => {
+    globalThis.wasm = result; // the WebGPU binding reads the wasm memory through it
+    post('booted', { wasm_bytes: result.instance.exports.mem.buffer.byteLength });
+    return go.run(result.instance);
+  })
+  .then(() => post('error', { cmd: 'engine', message: 'the engine stopped' }))
+  .catch((e) => post('error', { cmd: 'engine', message: `the engine failed to start: ${e.message}` }));

@@ -33,7 +33,7 @@ serve: build
 run: build
 	./$(BIN) train --out runs $(ARGS)
 
-test: vet fmt-check test-go test-wasm test-browser
+test: vet fmt-check test-go test-wasm test-browser test-trainer
 
 vet:
 	$(GO) vet ./...
@@ -69,6 +69,16 @@ BROWSER_PREP = set -e; why=""; command -v node >/dev/null || why="node not found
 
 test-browser:
 	@$(BROWSER_PREP); node web/test/gpu_test.mjs $(BROWSER_ARGS)
+
+# The trainer page end to end in Chromium on lavapipe (web/test/trainer_test.mjs): load, bad upload,
+# train, match the native GPU run, pause, reload, resume, chain inspector, exports, no foreign
+# requests. Screenshots land in web/build/screenshots/.
+.PHONY: test-trainer
+test-trainer: build
+	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: the browser trainer tests need node and Chromium"; exit 1; fi; \
+	  echo; echo "*** SKIPPED: browser trainer tests (node or Chromium missing) ***"; echo; exit 0; fi; \
+	node web/test/trainer_test.mjs $(BROWSER_ARGS)
 
 bench-browser:
 	@$(BROWSER_PREP); node web/test/gpu_test.mjs --bench $(BROWSER_ARGS)

@@ -33,13 +33,13 @@ import (
 
 // command is one message from the page.
 type command struct {
-	Cmd       string        `json:"cmd"`
-	Backend   string        `json:"backend"`    // init: gpu | cpu
-	Default   bool          `json:"default"`    // load: the embedded data
-	ImageSize int           `json:"image_size"` // load: side of folder images
-	Config    *train.Config `json:"config"`     // start
-	Anchor    int           `json:"anchor"`     // watch
-	Kind      string        `json:"kind"`       // export
+	Cmd       string          `json:"cmd"`
+	Backend   string          `json:"backend"`    // init: gpu | cpu
+	Default   bool            `json:"default"`    // load: the embedded data
+	ImageSize int             `json:"image_size"` // load: side of folder images
+	Config    json.RawMessage `json:"config"`     // start: fields over train.DefaultConfig
+	Anchor    int             `json:"anchor"`     // watch
+	Kind      string          `json:"kind"`       // export
 	bytes     []byte
 	files     fstest.MapFS
 	dir       string
@@ -114,10 +114,13 @@ func main() {
 			err = s.Load(session.Source{Default: true})
 		case c.Cmd == "load":
 			err = s.Load(session.Source{FS: c.files, Dir: c.dir, ImageSize: c.ImageSize})
-		case c.Cmd == "start" && c.Config != nil:
-			err = s.Start(ctx, *c.Config)
 		case c.Cmd == "start":
-			err = fmt.Errorf("start: no config")
+			cfg := train.DefaultConfig()
+			if err = json.Unmarshal(c.Config, &cfg); err != nil {
+				err = fmt.Errorf("start: config: %w", err)
+				break
+			}
+			err = s.Start(ctx, cfg)
 		case c.Cmd == "resume":
 			err = s.Resume(ctx)
 		case c.Cmd == "restore":

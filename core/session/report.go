@@ -92,7 +92,7 @@ type Embedding struct {
 
 func (s *Session) embedding() {
 	s.lastEmb = s.t.Step
-	te := s.split.Test
+	te := s.ev.Test
 	n := min(s.opt.EmbedImages, te.N)
 	if n < 2 {
 		return

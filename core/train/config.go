@@ -27,9 +27,10 @@ type Config struct {
 	BurnIn      float64 `json:"mcmc_burn_in"`  // EMC²: fraction of each view's sweep discarded
 	Gamma       float64 `json:"sogclr_gamma"`  // SogCLR: moving-average weight
 	Seed        uint64  `json:"seed"`
-	Data        string  `json:"data"`         // data spec (see data.Open)
-	TrainSubset int     `json:"train_subset"` // use only the first N training images (0 = all)
-	EvalSubset  int     `json:"eval_subset"`  // cap on the images the probe and k-NN train on (0 = all)
+	Data        string  `json:"data"`                  // data spec (see data.Open)
+	TrainSubset int     `json:"train_subset"`          // use only the first N training images (0 = all)
+	EvalSubset  int     `json:"eval_subset"`           // cap on the images the probe and k-NN train on (0 = all)
+	TestSubset  int     `json:"test_subset,omitempty"` // cap on the held-out images evaluated on (0 = all)
 
 	Channels []int `json:"channels"` // conv blocks of the encoder
 	Hidden   int   `json:"hidden"`   // hidden (probe) width
@@ -92,7 +93,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("weight decay %v / momentum %v out of range", c.WeightDecay, c.Momentum)
 	case c.Warmup < 0:
 		return fmt.Errorf("--warmup %v: want ≥ 0 epochs", c.Warmup)
-	case c.TrainSubset < 0 || c.EvalSubset < 0 || c.GlobalSize < 0:
+	case c.TrainSubset < 0 || c.EvalSubset < 0 || c.TestSubset < 0 || c.GlobalSize < 0:
 		return fmt.Errorf("subset sizes must be ≥ 0")
 	case c.Hidden < 1 || c.Proj < 1 || len(c.Channels) == 0:
 		return fmt.Errorf("encoder widths must be positive and there must be a conv block")

@@ -60,7 +60,11 @@ func NewEvaluator(cfg Config, split *data.Split) (*Evaluator, error) {
 	if cfg.EvalSubset > 0 && tr.N > cfg.EvalSubset {
 		tr = tr.Subset(seq(cfg.EvalSubset))
 	}
-	return &Evaluator{Train: tr, Test: split.Test, cfg: cfg, images: map[*data.Dataset]backend.Buf{}}, nil
+	te := split.Test
+	if cfg.TestSubset > 0 && te.N > cfg.TestSubset {
+		te = te.Subset(seq(cfg.TestSubset))
+	}
+	return &Evaluator{Train: tr, Test: te, cfg: cfg, images: map[*data.Dataset]backend.Buf{}}, nil
 }
 
 func seq(n int) []int {

@@ -335,7 +335,9 @@ func (t *Trainer) Run(ctx context.Context, ev *Evaluator, obs Observer) ([]EvalR
 				if err := report(); err != nil {
 					return history, err
 				}
-				r, err := ev.Evaluate(ctx, t)
+				// An epoch's evaluation always completes: a pause or Ctrl-C arriving during it
+				// takes effect after it, so no epoch goes unmeasured.
+				r, err := ev.Evaluate(context.WithoutCancel(ctx), t)
 				evalTime += time.Duration(r.Seconds * float64(time.Second))
 				if err != nil {
 					return history, err

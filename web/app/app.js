@@ -94,9 +94,8 @@ function download(name, mime, bytes) {
 // ---- configuration, mirrored in the URL ---------------------------------------------------------
 const form = $('config-form');
 const numeric = new Set(['batch', 'epochs', 'beta', 'lr', 'mcmc_burn_in', 'sogclr_gamma', 'seed', 'train_subset', 'eval_subset']);
-// Settings only the URL carries (the tests use them for short runs): log_every, global_size,
-// checkpoint cadence is the engine's.
-const hidden = { log_every: 10, global_size: 256, eval_every: 1 };
+// Settings only the URL carries (the tests use them for short, cheap runs).
+const hidden = { log_every: 10, global_size: 256, eval_every: 1, test_subset: 0 };
 
 for (const el of form.elements) {
   if (q.has(el.name)) el.value = q.get(el.name);
@@ -323,11 +322,17 @@ function setState(s) {
   if (s.message) $('run-status').textContent = s.message;
 }
 
+// showDataStatus describes the loaded data (again, after a failed load replaced the text).
+function showDataStatus() {
+  $('data-status').textContent = app.dataStatus ?? 'No data loaded.';
+}
+
 function showData(d, pix) {
   app.data = d;
   const cls = d.classes?.length ? `${d.classes.length} classes` : d.labeled ? 'labeled' : 'unlabeled';
   const held = d.held_out ? ` (${d.held_out} held out from the training files)` : '';
-  $('data-status').textContent = `${d.name}: ${d.train} training / ${d.test} test images${held}, ${d.w}×${d.h}×${d.c}, ${cls}, ${fmtBytes(d.bytes)} of pixels; ${d.skipped_count} files skipped.`;
+  app.dataStatus = `${d.name}: ${d.train} training / ${d.test} test images${held}, ${d.w}×${d.h}×${d.c}, ${cls}, ${fmtBytes(d.bytes)} of pixels; ${d.skipped_count} files skipped.`;
+  showDataStatus();
   if (!d.scale.fits) showError(`This data does not fit the GPU: ${d.scale.why}`);
   $('skipped').hidden = d.skipped_count === 0;
   $('skipped-summary').textContent = `${d.skipped_count} files skipped${d.skipped_count > (d.skipped?.length ?? 0) ? ` (first ${d.skipped.length} listed)` : ''}`;
@@ -388,9 +393,11 @@ function send(m, transfer) {
 function onEvent({ type, data, bytes }) {
   switch (type) {
     case 'booted':
+      app.bootedMs = performance.now(); // the engine is compiled and running
       break;
     case 'error':
       showError(data.message);
+      if (data.cmd === 'load' || data.cmd === 'load-files') showDataStatus();
       break;
     case 'decode':
       $('data-status').textContent = `Decoding images: ${data.done} / ${data.total}…`;
@@ -398,6 +405,10 @@ function onEvent({ type, data, bytes }) {
     case 'data':
       clearError();
       showData(data, bytes);
+      if (q.get('autostart') === '1' && !app.autostarted) {
+        app.autostarted = true; // ?autostart=1 trains as soon as the data is in (a shared link's run)
+        send({ cmd: 'start', config: config() });
+      }
       break;
     case 'started':
       app.run = data;

@@ -15,13 +15,13 @@
 // playwright-core into a failure instead of a SKIPPED line.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { adapters as allAdapters, baseArgs, chromiumPath, loadChromium } from './browser.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ci = process.env.CI === 'true';
 
 // --- command line -------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -37,20 +37,9 @@ const quiet = own.includes('--quiet');
 const timeoutS = Number(opt('timeout', bench ? 300 : 150));
 const jsonOut = opt('json', '');
 const only = opt('adapter', '');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const buildDir = path.join(repo, 'web/build');
 const wasmFile = 'gpu.test.wasm';
-
-// --enable-webgpu-developer-features only adds GPUAdapterInfo.description (which expect() reads).
-const baseArgs = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', '--enable-webgpu-developer-features'];
-// expect checks the adapter the page got: without --use-angle=vulkan, say, the compat request lands on
-// ANGLE over SwiftShader, which only the description tells apart.
-const adapters = [
-  { name: 'swiftshader', args: [], compat: false, expect: (a) => /swiftshader/i.test(`${a.architecture} ${a.description}`) },
-  { name: 'lavapipe', args: ['--use-angle=vulkan', '--use-webgpu-adapter=opengles'], compat: true,
-    expect: (a) => /llvmpipe|lavapipe/i.test(a.description) && !/swiftshader/i.test(a.description) },
-].filter((a) => !only || a.name === only);
+const adapters = allAdapters.filter((a) => !only || a.name === only);
 if (adapters.length === 0) die(`unknown --adapter=${only} (swiftshader or lavapipe)`);
 
 // The Go flags of one run. -test.timeout stays under the page timeout so a hang ends in Go's
@@ -65,32 +54,8 @@ function die(msg) {
   process.exit(2);
 }
 
-// skip prints the loud SKIPPED line locally; under CI the browser suite must run.
-function skip(why) {
-  if (ci) {
-    console.error(`FAIL: browser GPU tests cannot run under CI=true: ${why}`);
-    process.exit(1);
-  }
-  console.log(`\n*** SKIPPED: browser GPU tests (${why}) ***\n`);
-  process.exit(0);
-}
-
 // --- preconditions --------------------------------------------------------------------------------
-try {
-  accessSync(chromiumPath, constants.X_OK);
-} catch {
-  skip(`no Chromium at ${chromiumPath}; apt-get install chromium, or set CHROMIUM`);
-}
-// playwright-core 1.65 needs Node ≥ 20 and exits the process on older ones (Debian 12 ships 18).
-if (Number(process.versions.node.split('.')[0]) < 20) {
-  skip(`Node ${process.versions.node} is too old: playwright-core needs Node 20 or newer`);
-}
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch {
-  skip('playwright-core is not installed; run `npm ci` at the repository root');
-}
+const chromium = await loadChromium('browser GPU tests');
 for (const f of [wasmFile, 'wasm_exec.js', 'testserve']) {
   if (!existsSync(path.join(buildDir, f))) die(`web/build/${f} is missing; run \`make test-browser\``);
 }

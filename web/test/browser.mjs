@@ -1,0 +1,50 @@
+// What the in-browser tests share: Debian's Chromium driven by playwright-core (never a downloaded
+// browser), the flags that give it a software WebGPU adapter, and the rule that under CI=true a
+// missing browser is a failure rather than a SKIPPED line.
+
+import { accessSync, constants } from 'node:fs';
+
+export const ci = process.env.CI === 'true';
+export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// --enable-webgpu-developer-features only adds GPUAdapterInfo.description (which expect() reads).
+export const baseArgs = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', '--enable-webgpu-developer-features'];
+
+// The two software adapters. expect checks the adapter a page got: without --use-angle=vulkan, say,
+// the compat request lands on ANGLE over SwiftShader, which only the description tells apart.
+//   swiftshader  core WebGPU on SwiftShader (Chromium's bundled Vulkan)
+//   lavapipe     compatibility mode: Dawn's OpenGL ES backend → ANGLE → Vulkan → Mesa lavapipe
+export const adapters = [
+  { name: 'swiftshader', args: [], compat: false, expect: (a) => /swiftshader/i.test(`${a.architecture} ${a.description}`) },
+  { name: 'lavapipe', args: ['--use-angle=vulkan', '--use-webgpu-adapter=opengles'], compat: true,
+    expect: (a) => /llvmpipe|lavapipe/i.test(a.description) && !/swiftshader/i.test(a.description) },
+];
+
+// skip prints the loud SKIPPED line locally; under CI the browser suites must run.
+export function skip(what, why) {
+  if (ci) {
+    console.error(`FAIL: ${what} cannot run under CI=true: ${why}`);
+    process.exit(1);
+  }
+  console.log(`\n*** SKIPPED: ${what} (${why}) ***\n`);
+  process.exit(0);
+}
+
+// loadChromium checks the preconditions and returns playwright-core's chromium launcher.
+export async function loadChromium(what) {
+  try {
+    accessSync(chromiumPath, constants.X_OK);
+  } catch {
+    skip(what, `no Chromium at ${chromiumPath}; apt-get install chromium, or set CHROMIUM`);
+  }
+  // playwright-core 1.65 needs Node ≥ 20 and exits the process on older ones (Debian 12 ships 18).
+  if (Number(process.versions.node.split('.')[0]) < 20) {
+    skip(what, `Node ${process.versions.node} is too old: playwright-core needs Node 20 or newer`);
+  }
+  try {
+    return (await import('playwright-core')).chromium;
+  } catch {
+    skip(what, 'playwright-core is not installed; run `npm ci` at the repository root');
+  }
+}

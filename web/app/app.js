@@ -195,7 +195,7 @@ function addProgress(p) {
   const ds = charts['chart-loss'].data.datasets;
   ds[0].data.push({ x: p.step, y: p.loss });
   touch('chart-loss');
-  if (app.run?.config?.method === 'emc2') {
+  if ((app.run?.config ?? app.savedConfig)?.method === 'emc2') {
     const a = charts['chart-accept'].data.datasets;
     a[0].data.push({ x: p.step, y: p.accept_rate });
     a[1].data.push({ x: p.step, y: p.stale_share });
@@ -420,6 +420,7 @@ function onEvent({ type, data, bytes }) {
       $('memory').textContent = `memory: GPU buffers ${fmtBytes(data.gpu_bytes)} · engine (wasm) ${fmtBytes(data.wasm_bytes)} · data ${fmtBytes(data.data.bytes)}`;
       break;
     case 'history':
+      app.savedConfig = data.config; // the run's config, until the restore's 'started' event
       resetCharts();
       Object.assign(app, { progress: [], evals: [], floors: data.floors ?? [] });
       for (const p of data.progress) {

@@ -162,7 +162,7 @@ async function resumeSaved() {
   await loaded;
   storedSpec = meta.data;
   history = meta.history ?? { progress: [], evals: [], floors: [] };
-  post('history', history);
+  post('history', { ...history, config: meta.config });
   deliver({ cmd: 'restore', bytes: ck });
 }
 

@@ -14,7 +14,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -235,6 +235,56 @@ test('the chain inspector follows an anchor and exports work', async () => {
   s = await state();
   assert.ok(s.files.at(-1).size > 1000);
   await page.screenshot({ path: path.join(shots, '5-chain.png'), fullPage: true });
+
+  // A downloaded checkpoint uploads back into the page.
+  const [ck] = await Promise.all([page.waitForEvent('download'), page.click('#export-checkpoint')]);
+  await page.setInputFiles('#upload-checkpoint', await ck.path());
+  await until(() => /restored at step 40 of 40/.test(document.getElementById('run-status').textContent), null, 60_000);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+  assert.equal(rows.length, 1 + 320 + 2000, 'a header, then every training and held-out image');
+  assert.match(rows[0], /^split,index,label,class,e0,/);
+  assert.deepEqual((await state()).errors, []);
+});
+
+test('a folder of photos loads with classes from sub-folders and bad files listed', async () => {
+  // Make JPEG and PNG files with the browser's own encoder, in three class folders.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'emc2-photos-'));
+  const classes = ['birds', 'cats', 'dogs'];
+  const files = await page.evaluate(async (classes) => {
+    const out = [];
+    for (let i = 0; i < 36; i++) {
+      const c = new OffscreenCanvas(120 + (i % 5) * 20, 90);
+      const g = c.getContext('2d');
+      g.fillStyle = `hsl(${(i % 3) * 120}, 70%, ${30 + (i % 7) * 5}%)`;
+      g.fillRect(0, 0, c.width, c.height);
+      g.fillStyle = '#fff';
+      g.fillRect(10 + i, 20, 30, 30);
+      const type = i % 2 ? 'image/jpeg' : 'image/png';
+      const b = new Uint8Array(await (await c.convertToBlob({ type })).arrayBuffer());
+      out.push({ path: `${classes[i % 3]}/img${i}.${type === 'image/png' ? 'png' : 'jpg'}`, bytes: [...b] });
+    }
+    return out;
+  }, classes);
+  for (const c of classes) mkdirSync(path.join(dir, 'photos', c), { recursive: true });
+  for (const f of files) writeFileSync(path.join(dir, 'photos', f.path), Buffer.from(f.bytes));
+  writeFileSync(path.join(dir, 'photos/dogs/broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+  writeFileSync(path.join(dir, 'photos/.DS_Store'), 'hidden');
+  await page.fill('#image-size', '24');
+  await page.setInputFiles('#pick-folder', path.join(dir, 'photos'));
+  await until(() => window.emc2.data?.name === 'photos', null, 60_000);
+  const s = await state();
+  rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(s.data.classes, classes);
+  assert.equal(s.data.train + s.data.test, 36);
+  assert.equal(s.data.held_out, 3, 'no test split given: the last tenth is held out');
+  assert.deepEqual([s.data.h, s.data.w, s.data.c], [24, 24, 3]);
+  assert.equal(s.data.skipped_count, 1);
+  assert.match(s.data.skipped[0].path, /broken\.jpg$/);
+  assert.match(s.data.skipped[0].reason, /corrupt jpeg/);
+  assert.match(s.data.spec, /^upload:photos#[0-9a-f]{8}$/);
+  assert.match(await page.textContent('#data-status'), /photos: 33 training \/ 3 test images .*24×24×3, 3 classes.*1 files skipped/);
+  await page.screenshot({ path: path.join(shots, '6-photos.png'), fullPage: true });
 });
 
 test('cold start: a shared link with autostart trains at once', async () => {

@@ -73,6 +73,12 @@ test-browser:
 # The trainer page end to end in Chromium on lavapipe (web/test/trainer_test.mjs): load, bad upload,
 # train, match the native GPU run, pause, reload, resume, chain inspector, exports, no foreign
 # requests. Screenshots land in web/build/screenshots/.
+# The trainer page at scale (minutes; not part of `make test`): 3,000 camera-sized photos and the full
+# Fashion-MNIST (Debian's dataset-fashion-mnist) load and train in one tab.
+.PHONY: test-scale
+test-scale: build
+	node web/test/scale_test.mjs $(BROWSER_ARGS)
+
 .PHONY: test-trainer
 test-trainer: build
 	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \

@@ -36,8 +36,8 @@ func trainFlags(fs *flag.FlagSet, c *train.Config) (tau *float64, channels *stri
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (weights, batches, augmentations, MH decisions)")
 	fs.StringVar(&c.Data, "data", c.Data, "default | fashion-mnist | mnist | a folder (IDX, CIFAR-10, STL-10 or images)")
 	fs.IntVar(&c.TrainSubset, "train-subset", c.TrainSubset, "train on only the first N training images (0 = all)")
-	fs.IntVar(&c.EvalSubset, "eval-subset", c.EvalSubset, "fit the probe and k-NN on at most N training images (0 = all)")
-	fs.IntVar(&c.TestSubset, "test-subset", c.TestSubset, "evaluate on at most N held-out images (0 = all)")
+	fs.IntVar(&c.EvalSubset, "eval-subset", c.EvalSubset, "fit the probe and k-NN on at most N training images, evenly spread (0 = all)")
+	fs.IntVar(&c.TestSubset, "test-subset", c.TestSubset, "evaluate on at most N held-out images, evenly spread (0 = all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "evaluate every N epochs (0 = only at the end)")
 	fs.IntVar(&c.LogEvery, "log-every", c.LogEvery, "report step statistics every N steps")
 	fs.IntVar(&c.GlobalSize, "global-size", c.GlobalSize, "held-out images for the exact global loss (0 = off)")
@@ -177,7 +177,7 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 		return nil, fmt.Errorf("data %q: %w (at batch %d)", cfg.Data, err, cfg.Batch)
 	}
 	if k > 0 {
-		fmt.Fprintf(os.Stderr, "data: no test split; holding out the last %d images\n", k)
+		fmt.Fprintf(os.Stderr, "data: no test split; holding out every tenth image (%d)\n", k)
 	}
 	return split, nil
 }

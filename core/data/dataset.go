@@ -93,9 +93,11 @@ type Split struct {
 	Train, Test *Dataset
 }
 
-// HoldOut gives a split without a test set one: the last 10 % of Train (at least one image) becomes
-// Test, provided minTrain images are left to train on. It returns how many images it held out (0
-// when the split already had a test set).
+// HoldOut gives a split without a test set one: every tenth image of Train (the 10th, 20th, …; at
+// least one) becomes Test, provided minTrain images are left to train on. Taking every tenth rather
+// than the last tenth keeps the held-out set representative of data stored class by class (as a
+// folder of class sub-folders is). It returns how many images it held out (0 when the split already
+// had a test set).
 func (s *Split) HoldOut(minTrain int) (int, error) {
 	if s.Test != nil && s.Test.N > 0 {
 		return 0, nil
@@ -105,12 +107,13 @@ func (s *Split) HoldOut(minTrain int) (int, error) {
 	if n-k < minTrain {
 		return 0, fmt.Errorf("%d images are too few to hold out a test set and still train on %d", n, minTrain)
 	}
-	tr, te := make([]int, n-k), make([]int, k)
-	for i := range tr {
-		tr[i] = i
-	}
-	for i := range te {
-		te[i] = n - k + i
+	var tr, te []int
+	for i := range n {
+		if i%10 == 9 && len(te) < k || n < 10 && i == n-1 {
+			te = append(te, i)
+		} else {
+			tr = append(tr, i)
+		}
 	}
 	s.Train, s.Test = s.Train.Subset(tr), s.Train.Subset(te)
 	return k, nil

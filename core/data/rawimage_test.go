@@ -69,7 +69,7 @@ func TestHoldOut(t *testing.T) {
 		firstTestPixel uint8
 	}{
 		{name: "has test", split: Split{Train: mk(20), Test: mk(3)}, minTrain: 4, held: 0, trainN: 20},
-		{name: "last tenth", split: Split{Train: mk(20)}, minTrain: 4, held: 2, trainN: 18, firstTestPixel: ramp(20)[18]},
+		{name: "every tenth", split: Split{Train: mk(20)}, minTrain: 4, held: 2, trainN: 18, firstTestPixel: ramp(20)[9]},
 		{name: "at least one", split: Split{Train: mk(5)}, minTrain: 4, held: 1, trainN: 4, firstTestPixel: ramp(5)[4]},
 		{name: "too few", split: Split{Train: mk(5)}, minTrain: 5, wantErr: "too few"},
 	} {

@@ -56,15 +56,21 @@ func NewEvaluator(cfg Config, split *data.Split) (*Evaluator, error) {
 	if split.Test == nil || split.Test.N == 0 {
 		return nil, fmt.Errorf("evaluation needs a test set")
 	}
-	tr := split.Train
-	if cfg.EvalSubset > 0 && tr.N > cfg.EvalSubset {
-		tr = tr.Subset(seq(cfg.EvalSubset))
-	}
-	te := split.Test
-	if cfg.TestSubset > 0 && te.N > cfg.TestSubset {
-		te = te.Subset(seq(cfg.TestSubset))
-	}
+	tr, te := spread(split.Train, cfg.EvalSubset), spread(split.Test, cfg.TestSubset)
 	return &Evaluator{Train: tr, Test: te, cfg: cfg, images: map[*data.Dataset]backend.Buf{}}, nil
+}
+
+// spread returns at most n images of d (all when n is 0), evenly strided so that data stored class
+// by class gives a subset of every class.
+func spread(d *data.Dataset, n int) *data.Dataset {
+	if n <= 0 || d.N <= n {
+		return d
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i * d.N / n
+	}
+	return d.Subset(idx)
 }
 
 func seq(n int) []int {

@@ -304,6 +304,35 @@ test('cold start: a shared link with autostart trains at once', async () => {
   await context.close();
 });
 
+test('without WebGPU the page says what to enable, and trains on the CPU instead', async () => {
+  // Chromium on Linux offers no WebGPU adapter without --enable-unsafe-webgpu.
+  const plain = await chromium.launch({ executablePath: chromiumPath, headless: true, args: baseArgs.filter((a) => !/webgpu/.test(a)) });
+  try {
+    const p = await plain.newPage();
+    p.on('request', (r) => requests.push(r.url()));
+    await p.goto(pageURL());
+    await p.waitForSelector('#caps-missing', { state: 'visible', timeout: 30_000 });
+    assert.match(await p.textContent('#caps-missing'), /WebGPU is not available here\..*(navigator\.gpu is missing|no usable adapter)/s);
+    assert.match(await p.textContent('#caps-missing'), /#enable-unsafe-webgpu/);
+    await p.click('#use-cpu');
+    await p.waitForFunction(() => window.emc2.data !== null, null, { timeout: 60_000 });
+    await p.click('#train');
+    await p.waitForFunction(() => window.emc2.progress.length > 0 || window.emc2.errors.length, null, { timeout: 120_000, polling: 250 });
+    await p.click('#stop');
+    await p.waitForFunction(() => window.emc2.state === 'done' || window.emc2.errors.length, null, { timeout: 120_000, polling: 250 });
+    const s = await p.evaluate(() => ({ errors: window.emc2.errors, first: window.emc2.progress[0], backend: window.emc2.run.backend }));
+    assert.deepEqual(s.errors, []);
+    assert.equal(s.backend, 'cpu');
+    // The plain-Go backend (as WebAssembly) against the native GPU run: same step, same data, the
+    // kernels' parity tolerance.
+    const ref = native.steps.get(s.first.step);
+    assert.ok(rel(s.first.loss, ref.loss) <= 1e-3, `CPU-in-browser loss ${s.first.loss} vs native GPU ${ref.loss} at step ${s.first.step}`);
+    console.log(`# CPU backend in the browser: step ${s.first.step} loss ${s.first.loss} vs native GPU ${ref.loss}; ${s.first.images_per_sec.toFixed(1)} images/s`);
+  } finally {
+    await plain.close();
+  }
+});
+
 test('no request left the page origin, and the console stayed clean', () => {
   const origin = new URL(base).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'));

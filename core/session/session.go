@@ -249,10 +249,18 @@ func (s *Session) scaleCheck() ScaleCheck {
 	c.MaxBindingBytes = lim.MaxBindingBytes()
 	if n := uint64(len(s.split.Train.Pix)); n > c.MaxBindingBytes {
 		c.Fits = false
-		c.Why = fmt.Sprintf("the training images need %d MiB in one GPU buffer, but this adapter binds at most %d MiB; use fewer images (train subset) or a smaller image size",
-			n>>20, c.MaxBindingBytes>>20)
+		c.Why = fmt.Sprintf("the training images need %s in one GPU buffer, but this adapter binds at most %s; use fewer images (train subset) or a smaller image size",
+			human(n), human(c.MaxBindingBytes))
 	}
 	return c
+}
+
+// human writes a byte count in KiB or MiB.
+func human(n uint64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // dropRun forgets the current run (new data or a new start).

@@ -274,3 +274,27 @@ func TestBusyAndEmpty(t *testing.T) {
 	require.NoError(t, s.Start(context.Background(), tinyConfig("emc2")))
 	require.ErrorContains(t, loadErr, "pause or stop")
 }
+
+// smallGPU is the CPU backend posing as an adapter that binds at most limit bytes.
+type smallGPU struct {
+	backend.Backend
+	limit uint64
+}
+
+func (g smallGPU) MaxBindingBytes() uint64 { return g.limit }
+
+func TestStartRefusesDataBeyondTheAdapter(t *testing.T) {
+	rec := &recorder{}
+	s := New(rec.emit, func() (backend.Backend, error) { return smallGPU{cpu.New(), 4096}, nil }, Options{})
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	err := s.Start(context.Background(), tinyConfig("emc2"))
+	require.ErrorContains(t, err, "the training images need 6.0 KiB in one GPU buffer, but this adapter binds at most 4.0 KiB")
+	assert.Equal(t, Ready, s.State(), "nothing was started")
+	assert.Empty(t, rec.of(EvStarted))
+
+	// A later load reports the verdict with the data.
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 1), Dir: "tiny"}))
+	sc := rec.last(EvData).Data.(DataInfo).Scale
+	assert.False(t, sc.Fits)
+	assert.EqualValues(t, 4096, sc.MaxBindingBytes)
+}

@@ -70,7 +70,8 @@ func runGradNorm(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\n%-11s %22s %22s %22s\n", "method", "it 0: loss / ‖∇L‖²", fmt.Sprintf("it %d", cfg.Iterations/2), fmt.Sprintf("it %d", cfg.Iterations))
+	fmt.Printf("\n%-11s %22s %22s %22s %s\n", "method", "it 0: loss / ‖∇L‖²", fmt.Sprintf("it %d", cfg.Iterations/2), fmt.Sprintf("it %d", cfg.Iterations),
+		"  mean ‖g − ∇L‖²/‖∇L‖², first / last fifth")
 	for _, m := range cfg.Methods {
 		row := fmt.Sprintf("%-11s", m)
 		for _, it := range []int{0, cfg.Iterations / 2 / cfg.EvalEvery * cfg.EvalEvery, cfg.Iterations} {
@@ -80,9 +81,10 @@ func runGradNorm(ctx context.Context, args []string) error {
 				}
 			}
 		}
-		fmt.Println(row)
+		early, late := relErr(pts, m, 0, cfg.Iterations/5), relErr(pts, m, cfg.Iterations-cfg.Iterations/5, cfg.Iterations)
+		fmt.Printf("%s   %8.3g / %8.3g\n", row, early, late)
 	}
-	fmt.Printf("\nwrote %s (gradnorm.csv, gradnorm.json, grad_norm.png, loss.png) in %s\n", dir, time.Since(start).Round(time.Second))
+	fmt.Printf("\nwrote %s (gradnorm.csv, gradnorm.json, grad_norm.png, grad_err.png, loss.png) in %s\n", dir, time.Since(start).Round(time.Second))
 	return nil
 }
 
@@ -92,9 +94,13 @@ func writeGradNorm(dir string, cfg experiment.GradNormConfig, pts []experiment.G
 		return fmt.Errorf("gradnorm: %w", err)
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write([]string{"method", "iteration", "loss", "grad_norm2"})
+	_ = w.Write([]string{"method", "iteration", "loss", "grad_norm2", "grad_err2"})
 	for _, p := range pts {
-		_ = w.Write([]string{p.Method, strconv.Itoa(p.Iteration), strconv.FormatFloat(p.Loss, 'g', 8, 64), strconv.FormatFloat(p.GradNorm2, 'g', 8, 64)})
+		e := "" // no step follows the last measurement
+		if p.GradErr2 != nil {
+			e = strconv.FormatFloat(*p.GradErr2, 'g', 8, 64)
+		}
+		_ = w.Write([]string{p.Method, strconv.Itoa(p.Iteration), strconv.FormatFloat(p.Loss, 'g', 8, 64), strconv.FormatFloat(p.GradNorm2, 'g', 8, 64), e})
 	}
 	w.Flush()
 	if err := errors.Join(w.Error(), f.Close()); err != nil {
@@ -103,14 +109,35 @@ func writeGradNorm(dir string, cfg experiment.GradNormConfig, pts []experiment.G
 	if err := writeJSON(filepath.Join(dir, "gradnorm.json"), map[string]any{"config": cfg, "points": pts}); err != nil {
 		return err
 	}
-	norm, loss := map[string]plotter.XYs{}, map[string]plotter.XYs{}
+	norm, gerr, loss := map[string]plotter.XYs{}, map[string]plotter.XYs{}, map[string]plotter.XYs{}
 	for _, p := range pts {
 		norm[p.Method] = append(norm[p.Method], plotter.XY{X: float64(p.Iteration), Y: p.GradNorm2})
 		loss[p.Method] = append(loss[p.Method], plotter.XY{X: float64(p.Iteration), Y: p.Loss})
+		if p.GradErr2 != nil {
+			gerr[p.Method] = append(gerr[p.Method], plotter.XY{X: float64(p.Iteration), Y: *p.GradErr2})
+		}
 	}
 	title := fmt.Sprintf("exact ‖∇L‖², %d images × 2 views, B = %d, β = %g", cfg.N, cfg.Batch, cfg.Beta)
 	if err := logPlot(filepath.Join(dir, "grad_norm.png"), title, "iteration", "‖∇L‖² (log scale)", norm); err != nil {
 		return err
 	}
+	title = fmt.Sprintf("gradient error ‖g − ∇L‖² of the step's mini-batch gradient, B = %d", cfg.Batch)
+	if err := logPlot(filepath.Join(dir, "grad_err.png"), title, "iteration", "‖g − ∇L‖² (log scale)", gerr); err != nil {
+		return err
+	}
 	return linePlot(filepath.Join(dir, "loss.png"), "exact global contrastive loss", "iteration", "loss", loss, nil)
+}
+
+// relErr is the mean relative gradient error ‖g − ∇L‖²/‖∇L‖² of a method's measurements in the
+// iterations [from, to).
+func relErr(pts []experiment.GradNormPoint, method string, from, to int) float64 {
+	var sum float64
+	var n int
+	for _, p := range pts {
+		if p.Method == method && p.GradErr2 != nil && p.Iteration >= from && p.Iteration < to {
+			sum += *p.GradErr2 / p.GradNorm2
+			n++
+		}
+	}
+	return sum / float64(max(n, 1))
 }

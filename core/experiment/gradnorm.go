@@ -40,6 +40,10 @@ type GradNormPoint struct {
 	Iteration int     `json:"iteration"`
 	Loss      float64 `json:"loss"`       // exact global contrastive loss over all 2N samples
 	GradNorm2 float64 `json:"grad_norm2"` // ‖∇L‖² w.r.t. all parameters
+	// GradErr2 is ‖g − ∇L‖², g the gradient the method's next step takes (its mini-batch estimate at
+	// the same weights): bias and variance of the method's estimate of the global gradient. It is
+	// not measured after the last iteration.
+	GradErr2 *float64 `json:"grad_err2,omitempty"`
 }
 
 // FiniteViews returns a dataset of 2N images: view a ∈ {0, 1} of image i at index a·N + i, made once
@@ -116,19 +120,34 @@ func gradNormOne(ctx context.Context, be backend.Backend, views *data.Dataset, a
 		if err := ctx.Err(); err != nil {
 			return pts, err
 		}
-		if it%cfg.EvalEvery == 0 || it == cfg.Iterations {
-			loss, g2, _, err := ev.ExactGlobal(t, views, all, cfg.N, augment.Config{})
-			if err != nil {
-				return pts, err
-			}
-			p := GradNormPoint{Method: method, Iteration: it, Loss: loss, GradNorm2: g2}
-			pts = append(pts, p)
-			if progress != nil {
-				progress(p)
-			}
+		if it%cfg.EvalEvery != 0 && it != cfg.Iterations {
+			t.TrainStep()
+			continue
+		}
+		loss, grad, _, err := ev.ExactGlobalGrad(t, views, all, cfg.N, augment.Config{})
+		if err != nil {
+			return pts, err
+		}
+		p := GradNormPoint{Method: method, Iteration: it, Loss: loss}
+		for _, g := range grad {
+			p.GradNorm2 += g * g
 		}
 		if it < cfg.Iterations {
 			t.TrainStep()
+			g, err := t.StepGradient()
+			if err != nil {
+				return pts, err
+			}
+			var e2 float64
+			for k, v := range g {
+				d := float64(v) - grad[k]
+				e2 += d * d
+			}
+			p.GradErr2 = &e2
+		}
+		pts = append(pts, p)
+		if progress != nil {
+			progress(p)
 		}
 	}
 	return pts, nil

@@ -186,15 +186,24 @@ func (ev *Evaluator) global(t *Trainer, n int, r *EvalReport) error {
 // its gradient w.r.t. the parameters, by back-propagating the exact feature gradient chunk by chunk.
 // It also returns the embeddings.
 func (ev *Evaluator) ExactGlobal(t *Trainer, ds *data.Dataset, idx []int, n int, aug augment.Config) (loss, gradNorm2 float64, F []float32, err error) {
+	loss, grad, F, err := ev.ExactGlobalGrad(t, ds, idx, n, aug)
+	for _, g := range grad {
+		gradNorm2 += g * g
+	}
+	return loss, gradNorm2, F, err
+}
+
+// ExactGlobalGrad is ExactGlobal with the gradient itself, in the layout of the parameters.
+func (ev *Evaluator) ExactGlobalGrad(t *Trainer, ds *data.Dataset, idx []int, n int, aug augment.Config) (loss float64, grad []float64, F []float32, err error) {
 	be := t.be
 	_, F = ev.Features(t, ds, idx, aug, 0)
 	P := t.Arch.Proj
 	loss, dF, err := eval.GlobalLoss(F, n, len(idx)/n, P, ev.cfg.Beta)
 	if err != nil {
-		return 0, 0, nil, fmt.Errorf("global loss: %w", err)
+		return 0, nil, nil, fmt.Errorf("global loss: %w", err)
 	}
 	total := t.Enc.Params.Len()
-	grad := make([]float64, total)
+	grad = make([]float64, total)
 	chunk := make([]float32, total)
 	rows := make([]uint32, t.encRows)
 	img := ev.images[ds]
@@ -214,14 +223,11 @@ func (ev *Evaluator) ExactGlobal(t *Trainer, ds *data.Dataset, idx []int, n int,
 		be.Write(t.dOut, dOut[:m*P])
 		t.Enc.Backward(t.x, t.dOut, m)
 		if err := be.Read(t.Enc.Grads, chunk); err != nil {
-			return 0, 0, nil, fmt.Errorf("global gradient: %w", err)
+			return 0, nil, nil, fmt.Errorf("global gradient: %w", err)
 		}
 		for k, v := range chunk {
 			grad[k] += float64(v)
 		}
 	}
-	for _, g := range grad {
-		gradNorm2 += g * g
-	}
-	return loss, gradNorm2, F, nil
+	return loss, grad, F, nil
 }

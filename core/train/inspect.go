@@ -42,3 +42,13 @@ func (t *Trainer) Chain(i int) (ChainState, error) {
 	}
 	return c, nil
 }
+
+// StepGradient reads back the gradient of the last TrainStep's mini-batch objective (before weight
+// decay, which the optimizer adds), in the layout of the parameters. It waits for the device.
+func (t *Trainer) StepGradient() ([]float32, error) {
+	g := make([]float32, t.Enc.Grads.Len())
+	if err := t.be.Read(t.Enc.Grads, g); err != nil {
+		return nil, fmt.Errorf("step gradient: %w", err)
+	}
+	return g, nil
+}

@@ -327,15 +327,31 @@ function showDataStatus() {
   $('data-status').textContent = app.dataStatus ?? 'No data loaded.';
 }
 
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// clearRun empties the run's views: new data means the old run is gone.
+function clearRun() {
+  Object.assign(app, { run: null, progress: [], evals: [], floors: [], checkpoints: [], chain: null, embedding: null });
+  resetCharts();
+  charts['chart-embed'].data.datasets = [];
+  charts['chart-embed'].update();
+  for (const id of ['chain-anchor', 'chain-neg']) $(id).getContext('2d').clearRect(0, 0, $(id).width, $(id).height);
+  for (const id of ['chain-text', 'chain-anchor-cap', 'chain-neg-cap']) $(id).textContent = '';
+  $('progress').value = 0;
+  $('run-status').textContent = 'Ready to train.';
+  $('embed-caption').textContent = 'Embedding of held-out images (PCA)';
+}
+
 function showData(d, pix) {
+  if (app.run) clearRun();
   app.data = d;
   const cls = d.classes?.length ? `${d.classes.length} classes` : d.labeled ? 'labeled' : 'unlabeled';
   const held = d.held_out ? ` (${d.held_out} held out from the training files)` : '';
-  app.dataStatus = `${d.name}: ${d.train} training / ${d.test} test images${held}, ${d.w}×${d.h}×${d.c}, ${cls}, ${fmtBytes(d.bytes)} of pixels; ${d.skipped_count} files skipped.`;
+  app.dataStatus = `${d.name}: ${d.train} training / ${d.test} test images${held}, ${d.w}×${d.h}×${d.c}, ${cls}, ${fmtBytes(d.bytes)} of pixels; ${plural(d.skipped_count, 'file')} skipped.`;
   showDataStatus();
   if (!d.scale.fits) showError(`This data does not fit the GPU: ${d.scale.why}`);
   $('skipped').hidden = d.skipped_count === 0;
-  $('skipped-summary').textContent = `${d.skipped_count} files skipped${d.skipped_count > (d.skipped?.length ?? 0) ? ` (first ${d.skipped.length} listed)` : ''}`;
+  $('skipped-summary').textContent = `${plural(d.skipped_count, 'file')} skipped${d.skipped_count > (d.skipped?.length ?? 0) ? ` (first ${d.skipped.length} listed)` : ''}`;
   $('skipped-list').replaceChildren(...(d.skipped ?? []).map((k) => {
     const li = document.createElement('li');
     li.textContent = `${k.path}: ${k.reason}`;

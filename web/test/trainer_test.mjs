@@ -129,7 +129,7 @@ test('the page loads, reports the adapter and loads the built-in data', async ()
   assert.match(await page.textContent('#caps-status'), /WebGPU adapter: .*(llvmpipe|SwiftShader)/i);
   assert.equal(s.data.spec, 'default');
   assert.equal(s.data.train, 6000);
-  assert.match(await page.textContent('#data-status'), /6000 training \/ 2000 test images, 28×28×1, 10 classes/);
+  assert.match(await page.textContent('#data-status'), /6000 training \/ 2000 test images, 28×28×1, 10 classes, .* 0 files skipped/);
   assert.equal(s.saved, null, 'a fresh browser profile has no saved run');
   // The form took the run from the URL.
   assert.equal(await page.inputValue('[name=batch]'), '16');
@@ -283,7 +283,9 @@ test('a folder of photos loads with classes from sub-folders and bad files liste
   assert.match(s.data.skipped[0].path, /broken\.jpg$/);
   assert.match(s.data.skipped[0].reason, /corrupt jpeg/);
   assert.match(s.data.spec, /^upload:photos#[0-9a-f]{8}$/);
-  assert.match(await page.textContent('#data-status'), /photos: 33 training \/ 3 test images .*24×24×3, 3 classes.*1 files skipped/);
+  assert.match(await page.textContent('#data-status'), /photos: 33 training \/ 3 test images .*24×24×3, 3 classes.*1 file skipped/);
+  assert.equal(s.run, null, 'new data ends the old run');
+  assert.equal(await page.evaluate(() => Chart.getChart('chart-loss').data.datasets[0].data.length), 0, 'and clears its charts');
   await page.screenshot({ path: path.join(shots, '6-photos.png'), fullPage: true });
 });
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -176,4 +177,14 @@ func TestAppEmbedded(t *testing.T) {
 	require.NoError(t, err)
 	_, err = fs.Stat(app, "index.html")
 	assert.NoError(t, err)
+}
+
+// TestPageMetaCSPMatchesHeader keeps the page's own <meta> policy (for when it is served by another
+// server) equal to the header's; frame-ancestors is the one directive a <meta> cannot carry.
+func TestPageMetaCSPMatchesHeader(t *testing.T) {
+	page, err := os.ReadFile("app/index.html")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]+)"`).FindSubmatch(page)
+	require.NotNil(t, m, "index.html declares its CSP")
+	assert.Equal(t, strings.TrimSuffix(CSP, "; frame-ancestors 'none'"), string(m[1]))
 }

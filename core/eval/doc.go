@@ -9,7 +9,9 @@
 //   - Alignment, Uniformity and EffectiveRank: label-free representation
 //     health metrics;
 //   - GlobalLoss and GCLNegOnly: the exact global contrastive loss (and its
-//     gradient) on a finite augmented set, as used to monitor EMC² training.
+//     gradient) on a finite augmented set, as used to monitor EMC² training;
+//   - PCA2: the projection on the first two principal components (the browser
+//     trainer's embedding view).
 //
 // Matrices are passed as row-major []float32 slices with an explicit number
 // of rows n and dimension d; labels are []int32 values in [0, classes).

@@ -16,7 +16,7 @@ func TestExperimentsQuick(t *testing.T) {
 		name  string
 		files []string
 	}{
-		{"gradnorm", []string{"gradnorm.csv", "gradnorm.json", "grad_norm.png", "loss.png"}},
+		{"gradnorm", []string{"gradnorm.csv", "gradnorm.json", "grad_norm.png", "grad_err.png", "loss.png"}},
 		{"batch-sweep", []string{"batch_sweep.csv", "batch_sweep.json", "batch_sweep.png"}},
 		{"mixing", []string{"mixing.csv", "mixing.json", "acceptance.png"}},
 	} {

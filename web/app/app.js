@@ -8,7 +8,6 @@
 const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
 const app = (window.emc2 = {
-  t0: performance.now(), // the page's start: cold start is measured from here (and from navigation)
   caps: null,
   data: null,
   run: null,

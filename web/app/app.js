@@ -584,11 +584,13 @@ function boot(backend) {
   worker = new Worker('worker.js');
   worker.onmessage = (e) => {
     onEvent(e.data);
-    // "Resume it" restores the saved run, then continues it.
-    if (app.resumeAfterRestore && e.data.type === 'state' && e.data.data.state === 'paused') {
+    // "Resume it" loads the saved run's data, restores the checkpoint, then continues the run (one
+    // saved when it had finished restores as done and stays so).
+    if (app.resumeAfterRestore && e.data.type === 'state' && ['paused', 'done'].includes(e.data.data.state)) {
       app.resumeAfterRestore = false;
-      send({ cmd: 'resume' });
+      if (e.data.data.state === 'paused') send({ cmd: 'resume' });
     }
+    if (e.data.type === 'error' && e.data.data.cmd === 'resume-saved') app.resumeAfterRestore = false;
   };
   worker.onerror = (e) => showError(`The training worker failed: ${e.message}`);
   send({ cmd: 'init', backend, compat: q.get('compat') === '1' });

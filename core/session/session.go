@@ -306,8 +306,14 @@ func (s *Session) Start(ctx context.Context, cfg train.Config) error {
 	return s.run(ctx, true)
 }
 
-// newRun builds the trainer and evaluator for cfg (nothing is kept on failure).
+// newRun builds the trainer and evaluator for cfg on a fresh backend: the previous run's backend is
+// closed first, which frees all its device memory (a paused run was checkpointed when it paused).
 func (s *Session) newRun(cfg train.Config) error {
+	if s.be != nil && s.t != nil {
+		s.dropRun()
+		s.be.Close()
+		s.be = nil
+	}
 	be, err := s.backend()
 	if err != nil {
 		return fmt.Errorf("start: %w", err)

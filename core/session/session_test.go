@@ -298,3 +298,30 @@ func TestStartRefusesDataBeyondTheAdapter(t *testing.T) {
 	assert.False(t, sc.Fits)
 	assert.EqualValues(t, 4096, sc.MaxBindingBytes)
 }
+
+// closeCounter counts how often backends are closed.
+type closeCounter struct {
+	backend.Backend
+	closed *int
+}
+
+func (c closeCounter) Close() { *c.closed++; c.Backend.Close() }
+
+func TestEachRunGetsAFreshBackend(t *testing.T) {
+	rec := &recorder{}
+	opened, closed := 0, 0
+	s := New(rec.emit, func() (backend.Backend, error) {
+		opened++
+		return closeCounter{cpu.New(), &closed}, nil
+	}, Options{})
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	cfg := tinyConfig("simclr")
+	cfg.Epochs = 1
+	require.NoError(t, s.Start(context.Background(), cfg))
+	require.NoError(t, s.Export("csv"), "a finished run keeps its backend for exports")
+	assert.Equal(t, [2]int{1, 0}, [2]int{opened, closed})
+	require.NoError(t, s.Start(context.Background(), cfg))
+	assert.Equal(t, [2]int{2, 1}, [2]int{opened, closed}, "the second run freed the first one's device memory")
+	require.NoError(t, s.Restore(rec.last(EvCheckpoint).Bytes))
+	assert.Equal(t, [2]int{3, 2}, [2]int{opened, closed})
+}

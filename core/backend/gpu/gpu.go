@@ -56,6 +56,7 @@ type Backend struct {
 
 	kernels map[string]*kernel
 	groups  map[string]*wgpu.BindGroup
+	bufs    []*wgpu.Buffer // every allocation, freed by Close
 
 	enc  *wgpu.CommandEncoder
 	pass *wgpu.ComputePassEncoder
@@ -157,6 +158,7 @@ func (b *Backend) alloc(n int, label string) *Buf {
 		return &Buf{n: n}
 	}
 	b.allocated += size
+	b.bufs = append(b.bufs, buf)
 	return &Buf{buf: buf, id: bufIDs.Add(1), n: n, size: size}
 }
 
@@ -320,10 +322,21 @@ func (b *Backend) takeErr() error {
 	return err
 }
 
-// Close releases the device.
+// Close frees every buffer the backend allocated and releases the device. The browser trainer
+// closes its backend between runs: WebGPU frees a buffer's memory at destroy(), not when its
+// wrapper becomes garbage, so a page that only dropped its references would grow run by run.
 func (b *Backend) Close() {
 	b.submit()
 	b.dev.Poll(true, nil)
+	for _, g := range b.groups { // bind groups hold the buffers
+		g.Release()
+	}
+	clear(b.groups)
+	for _, buf := range b.bufs {
+		buf.Destroy()
+		buf.Release()
+	}
+	b.bufs, b.allocated = nil, 0
 	b.dev.Release()
 }
 

@@ -105,3 +105,28 @@ func TestAdapter(t *testing.T) {
 	t.Logf("adapter: %s", g.Info())
 	require.NotZero(t, g.Info().MaxStorageBinding)
 }
+
+// TestCloseFreesAndReopens checks what the browser trainer relies on between runs: Close destroys
+// every buffer (allocation count back to zero) and a new backend opens and computes after it.
+func TestCloseFreesAndReopens(t *testing.T) {
+	backends(t) // skips without an adapter
+	for round := range 2 {
+		g, err := New()
+		require.NoError(t, err)
+		b := g.Alloc(1 << 16)
+		g.Write(b, filledF32(1<<16, float32(round+1)))
+		got := read(t, g, b)
+		require.Equal(t, float32(round+1), got[len(got)-1])
+		require.NotZero(t, g.AllocatedBytes())
+		g.Close()
+		require.Zero(t, g.AllocatedBytes(), "round %d", round)
+	}
+}
+
+func filledF32(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}

@@ -169,9 +169,7 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 	if len(skipped) > 0 {
 		fmt.Fprintf(os.Stderr, "data: skipped %d files (first: %s: %s)\n", len(skipped), skipped[0].Path, skipped[0].Reason)
 	}
-	if cfg.TrainSubset > 0 && split.Train.N > cfg.TrainSubset {
-		split.Train = split.Train.Subset(seq(cfg.TrainSubset))
-	}
+	split.Train = split.Train.Head(cfg.TrainSubset)
 	k, err := split.HoldOut(cfg.Batch)
 	if err != nil {
 		return nil, fmt.Errorf("data %q: %w (at batch %d)", cfg.Data, err, cfg.Batch)
@@ -180,14 +178,6 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 		fmt.Fprintf(os.Stderr, "data: no test split; holding out every tenth image (%d)\n", k)
 	}
 	return split, nil
-}
-
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
 }
 
 func newRunDir(root string, cfg train.Config) (string, error) {

@@ -87,6 +87,19 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	return out
 }
 
+// Head returns the first n images (a copy), or d itself when n is 0 or covers all of it: what
+// --train-subset means.
+func (d *Dataset) Head(n int) *Dataset {
+	if n <= 0 || n >= d.N {
+		return d
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return d.Subset(idx)
+}
+
 // Split is a training set and an evaluation set of the same image shape. Test may be nil for data
 // that comes without a held-out part; callers then hold out a share of Train themselves.
 type Split struct {

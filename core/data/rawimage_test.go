@@ -91,3 +91,13 @@ func TestHoldOut(t *testing.T) {
 		})
 	}
 }
+
+func TestHead(t *testing.T) {
+	d := &Dataset{Name: "x", N: 5, H: 1, W: 1, C: 1, Pix: ramp(5), Labels: []int32{0, 1, 2, 3, 4}}
+	for _, tc := range []struct{ n, want int }{{0, 5}, {3, 3}, {5, 5}, {9, 5}} {
+		h := d.Head(tc.n)
+		assert.Equal(t, tc.want, h.N, "Head(%d)", tc.n)
+		assert.Equal(t, d.Pix[:tc.want], h.Pix)
+		assert.Equal(t, d.Labels[:tc.want], h.Labels)
+	}
+}

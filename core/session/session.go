@@ -322,14 +322,7 @@ func (s *Session) newRun(cfg train.Config) error {
 		return fmt.Errorf("start: %s", sc.Why)
 	}
 	s.dropRun()
-	split := &data.Split{Train: s.split.Train, Test: s.split.Test}
-	if cfg.TrainSubset > 0 && cfg.TrainSubset < split.Train.N {
-		idx := make([]int, cfg.TrainSubset)
-		for i := range idx {
-			idx[i] = i
-		}
-		split.Train = split.Train.Subset(idx)
-	}
+	split := &data.Split{Train: s.split.Train.Head(cfg.TrainSubset), Test: s.split.Test}
 	t, err := train.NewTrainer(be, cfg, split.Train)
 	if err != nil {
 		return fmt.Errorf("start: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend/gpu"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/experiment"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -44,9 +45,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	methods := []struct{ method, variant, label string }{
-		{"simclr", "", "simclr"}, {"sogclr", "", "sogclr"}, {"emc2", "paper", "emc2-paper"}, {"emc2", "fresh", "emc2-fresh"},
-	}
+	methods := []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"}
 	var rows []BenchRow
 	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB")
 	for _, name := range strings.Split(*backends, ",") {
@@ -65,12 +64,11 @@ func runBench(ctx context.Context, args []string) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				row, err := benchOne(name, m.method, m.variant, b, *steps, split.Train)
+				row, err := benchOne(name, m, b, *steps, split.Train)
 				if err != nil {
 					return err
 				}
-				row.Method = m.label
-				if m.method == "simclr" {
+				if row.Method == "simclr" {
 					simclrMs = row.StepMs
 				}
 				row.RatioSimCLR = row.StepMs / simclrMs
@@ -86,14 +84,17 @@ func runBench(ctx context.Context, args []string) error {
 }
 
 // benchOne measures one configuration on a fresh backend.
-func benchOne(backendName, method, variant string, batch, steps int, ds *data.Dataset) (BenchRow, error) {
+func benchOne(backendName, method string, batch, steps int, ds *data.Dataset) (BenchRow, error) {
 	be, err := openBackend(backendName, io.Discard)
 	if err != nil {
 		return BenchRow{}, err
 	}
 	defer be.Close()
-	cfg := train.DefaultConfig()
-	cfg.Method, cfg.Variant, cfg.Batch = method, variant, batch
+	cfg, err := experiment.MethodConfig(train.DefaultConfig(), method)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	cfg.Batch = batch
 	t, err := train.NewTrainer(be, cfg, ds)
 	if err != nil {
 		return BenchRow{}, err
@@ -102,7 +103,7 @@ func benchOne(backendName, method, variant string, batch, steps int, ds *data.Da
 	if err != nil {
 		return BenchRow{}, err
 	}
-	row := BenchRow{Backend: be.Name(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000}
+	row := BenchRow{Backend: be.Name(), Method: cfg.RunName(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000}
 	if g, ok := be.(*gpu.Backend); ok {
 		row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
 	}

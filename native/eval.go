@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -38,27 +39,23 @@ func runEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer be.Close()
-	t, err := train.NewTrainer(be, cfg, split.Train)
+	job, err := run.New(be, cfg, split, run.Options{})
 	if err != nil {
+		return flagError(err)
+	}
+	if err := job.Restore(ck); err != nil {
 		return err
 	}
-	if err := t.Restore(ck); err != nil {
-		return err
+	// A checkpoint of a finished run carries its final evaluation; evaluate again only when the data
+	// or the weights differ from what it recorded.
+	if n := len(job.History.Evals); *dataSpec != "" || n == 0 || job.History.Evals[n-1].Step != ck.Step {
+		job.History = run.History{TrainSecs: job.History.TrainSecs}
+		if err := job.Stop(ctx, nil); err != nil {
+			return err
+		}
 	}
-	ev, err := train.NewEvaluator(cfg, split)
-	if err != nil {
-		return err
-	}
-	raw, err := ev.RawPixelFloor(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := ev.Evaluate(ctx, t)
-	if err != nil {
-		return err
-	}
-	s := &Summary{Config: cfg, Floors: []train.Floor{raw}, Final: r, History: []train.EvalReport{r}}
-	fmt.Fprintf(os.Stdout, "checkpoint %s: %s at step %d\n", *ckpt, cfg.Method, ck.Step)
-	printSummary(os.Stdout, s)
+	s := job.Summary()
+	fmt.Fprintf(os.Stdout, "checkpoint %s: %s at step %d\n", *ckpt, methodTitle(cfg), ck.Step)
+	printSummary(os.Stdout, &s)
 	return nil
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/emc2ml/emc2/core/train"
+	"github.com/emc2ml/emc2/core/run"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -16,7 +16,7 @@ import (
 
 // writePlots draws the run's curves as PNG files in dir: the training loss (and the EMC² acceptance
 // rate) against steps, and the evaluation metrics against epochs with the floors as dashed lines.
-func writePlots(dir string, steps []train.Progress, s *Summary) error {
+func writePlots(dir string, steps []run.Progress, s *run.Summary) error {
 	if len(steps) > 0 {
 		loss := make(plotter.XYs, len(steps))
 		for i, p := range steps {
@@ -25,7 +25,7 @@ func writePlots(dir string, steps []train.Progress, s *Summary) error {
 		if err := linePlot(filepath.Join(dir, "loss.png"), "in-batch InfoNCE loss", "step", "loss", map[string]plotter.XYs{"loss": loss}, nil); err != nil {
 			return err
 		}
-		if s.Config.Method == "emc2" {
+		if s.Config.Method.HasChains() {
 			acc, stale := make(plotter.XYs, len(steps)), make(plotter.XYs, len(steps))
 			for i, p := range steps {
 				acc[i] = plotter.XY{X: float64(p.Step), Y: p.AcceptRate}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emc2ml/emc2/core/train"
+	"github.com/emc2ml/emc2/core/run"
 )
 
 // progressBar draws the training progress on a terminal, redrawing one line; on anything else (a
@@ -16,21 +16,32 @@ type progressBar struct {
 	w        io.Writer
 	tty      bool
 	total    int
-	method   string
+	chains   bool // show the MH acceptance rate
 	lastLine int // percent at the last plain line
 	lastDraw time.Time
 }
 
-func newProgressBar(w *os.File, total int, method string) *progressBar {
+func newProgressBar(w *os.File, total int, chains bool) *progressBar {
 	fi, err := w.Stat()
 	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
-	return &progressBar{w: w, tty: tty, total: total, method: method, lastLine: -5}
+	return &progressBar{w: w, tty: tty, total: total, chains: chains, lastLine: -5}
 }
 
-func (b *progressBar) update(p train.Progress) {
+// note prints a line of its own (an evaluation, a floor, what the run is doing), keeping the bar's
+// line for the bar.
+func (b *progressBar) note(msg string) {
+	if b.tty {
+		fmt.Fprintf(b.w, "\r\033[K%s\n", msg)
+		b.lastDraw = time.Time{}
+		return
+	}
+	fmt.Fprintln(b.w, msg)
+}
+
+func (b *progressBar) update(p run.Progress) {
 	pct := 100 * p.Step / max(1, b.total)
 	stats := fmt.Sprintf("%d/%d steps | ep %.2f | %.0f img/s | loss %.4f", p.Step, b.total, p.Epoch, p.ImagesPerSec, p.Loss)
-	if b.method == "emc2" {
+	if b.chains {
 		stats += fmt.Sprintf(" | accept %.1f%%", 100*p.AcceptRate)
 	}
 	stats += " | ETA " + formatDuration(p.ETA)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,19 +16,20 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
 // trainFlags binds the command line to a train.Config. Names follow the paper's code where it has one.
 func trainFlags(fs *flag.FlagSet, c *train.Config) (tau *float64, channels *string, out *string, imageSize *int) {
-	fs.StringVar(&c.Method, "method", c.Method, "simclr | sogclr | emc2")
-	fs.StringVar(&c.Variant, "emc2-variant", c.Variant, "EMC² sampler: paper (stale stored scores, as released) | fresh (re-scored chain state) | iid (experimental: fresh + uniform random in-batch proposals)")
+	fs.TextVar(&c.Method, "method", c.Method, "simclr | sogclr | emc2")
+	fs.TextVar(&c.Variant, "emc2-variant", c.Variant, "EMC² sampler: paper (stale stored scores, as released) | fresh (re-scored chain state) | iid (experimental: fresh + uniform random in-batch proposals)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "images per batch B (2B augmented views)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
 	fs.Float64Var(&c.Beta, "beta", c.Beta, "inverse temperature β = 1/τ")
 	tau = fs.Float64("tau", 0, "temperature τ (overrides --beta when set)")
 	fs.Float64Var(&c.LR, "lr", c.LR, "base learning rate (warm-up, then cosine)")
-	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd | adam | lars")
+	fs.TextVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd | adam | lars")
 	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "momentum of sgd and lars")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "weight decay (not on biases)")
 	fs.Float64Var(&c.Warmup, "warmup", c.Warmup, "linear warm-up epochs")
@@ -118,6 +120,25 @@ func parseChannels(s string) ([]int, error) {
 	return out, nil
 }
 
+// flagOf is the command-line spelling of a setting named by train.SettingError.
+var flagOf = map[string]string{
+	"warmup_epochs": "--warmup", "augment.flip_p": "--flip", "augment.jitter_p": "--jitter", "augment.gray_p": "--grayscale",
+	"augment.blur_p": "--blur", "augment.noise_std": "--noise", "augment.crop_ratio": "(crop ratio)",
+}
+
+// flagError rewrites a core setting error in the flags' spelling.
+func flagError(err error) error {
+	var se *train.SettingError
+	if !errors.As(err, &se) {
+		return err
+	}
+	name, ok := flagOf[se.Setting]
+	if !ok {
+		name = "--" + strings.ReplaceAll(strings.TrimPrefix(se.Setting, "augment."), "_", "-")
+	}
+	return fmt.Errorf("%s %v: %s", name, se.Value, se.Want)
+}
+
 func runTrain(ctx context.Context, args []string) error {
 	cfg := train.DefaultConfig()
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
@@ -126,18 +147,24 @@ func runTrain(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *tau != 0 {
-		if *tau < 0 {
-			return fmt.Errorf("--tau %v: want a positive temperature", *tau)
+	tauSet := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "tau" {
+			tauSet, cfg.Beta = true, 1 / *tau // validated as β below: 0, negative or NaN τ gives a β out of range
 		}
-		cfg.Beta = 1 / *tau
-	}
+	})
 	var err error
 	if cfg.Channels, err = parseChannels(*channels); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		if tauSet {
+			var se *train.SettingError
+			if errors.As(err, &se) && se.Setting == "beta" {
+				return fmt.Errorf("--tau %v: want a positive temperature τ ≥ 0.001", *tau)
+			}
+		}
+		return flagError(err)
 	}
 	split, err := loadData(cfg, *imageSize)
 	if err != nil {
@@ -156,10 +183,11 @@ func runTrain(ctx context.Context, args []string) error {
 	if res != nil {
 		fmt.Fprintf(os.Stdout, "\nrun folder: %s\n", dir)
 	}
-	return err
+	return flagError(err)
 }
 
-// loadData opens --data, applies --train-subset and holds out a test set when the data has none.
+// loadData opens --data and prepares it (run.Prepare: a test set is held out when the data has
+// none) — the same preparation the page applies to the data it loads.
 func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 	opt := data.Options{Folder: data.FolderOptions{Size: imageSize}}
 	split, skipped, err := data.Open(cfg.Data, opt)
@@ -169,10 +197,9 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 	if len(skipped) > 0 {
 		fmt.Fprintf(os.Stderr, "data: skipped %d files (first: %s: %s)\n", len(skipped), skipped[0].Path, skipped[0].Reason)
 	}
-	split.Train = split.Train.Head(cfg.TrainSubset)
-	k, err := split.HoldOut(cfg.Batch)
+	k, err := run.Prepare(split)
 	if err != nil {
-		return nil, fmt.Errorf("data %q: %w (at batch %d)", cfg.Data, err, cfg.Batch)
+		return nil, fmt.Errorf("data %q: %w", cfg.Data, err)
 	}
 	if k > 0 {
 		fmt.Fprintf(os.Stderr, "data: no test split; holding out every tenth image (%d)\n", k)
@@ -180,41 +207,34 @@ func loadData(cfg train.Config, imageSize int) (*data.Split, error) {
 	return split, nil
 }
 
+// newRunDir makes a new folder for a run under root. Its name starts with the time and the method;
+// a suffix keeps two runs started in the same second apart.
 func newRunDir(root string, cfg train.Config) (string, error) {
-	name := fmt.Sprintf("%s-%s-b%d-s%d", time.Now().Format("20060102-150405"), cfg.Method, cfg.Batch, cfg.Seed)
-	if cfg.Method == "emc2" {
-		name = fmt.Sprintf("%s-%s-%s-b%d-s%d", time.Now().Format("20060102-150405"), cfg.Method, cfg.Variant, cfg.Batch, cfg.Seed)
-	}
-	dir := filepath.Join(root, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", fmt.Errorf("run folder: %w", err)
 	}
-	return dir, nil
-}
-
-// Summary is what a run reports at the end (summary.json).
-type Summary struct {
-	Config     train.Config       `json:"config"`
-	Floors     []train.Floor      `json:"floors"`
-	Final      train.EvalReport   `json:"final"`
-	History    []train.EvalReport `json:"history"`
-	MeanAccept float64            `json:"mean_accept_rate"`
-	MeanStale  float64            `json:"mean_stale_share"`
-	TrainSecs  float64            `json:"train_s"`
-	WallSecs   float64            `json:"wall_s"`
-	ImgPerSec  float64            `json:"images_per_sec"`
-	Stopped    bool               `json:"stopped_early"`
-}
-
-// trainAndReport runs a whole training job into dir: floors, training with progress, final
-// evaluation, checkpoint, metrics, plots and the summary table.
-func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, split *data.Split, dir string, stdout, stderr *os.File) (*Summary, error) {
-	start := time.Now()
-	t, err := train.NewTrainer(be, cfg, split.Train)
-	if err != nil {
-		return nil, err
+	base := fmt.Sprintf("%s-%s-b%d-s%d", time.Now().Format("20060102-150405"), cfg.RunName(), cfg.Batch, cfg.Seed)
+	for i := 0; ; i++ {
+		dir := filepath.Join(root, base)
+		if i > 0 {
+			dir = fmt.Sprintf("%s-%d", dir, i+1)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || i > 1000 {
+			return "", fmt.Errorf("run folder: %w", err)
+		}
 	}
-	ev, err := train.NewEvaluator(cfg, split)
+}
+
+// trainAndReport runs a whole training job into dir: training with progress, the evaluations and
+// floors the job schedules, checkpoints, metrics, plots and the summary table. Ctrl-C (ctx) stops
+// the run early: what was trained is evaluated and saved.
+func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, split *data.Split, dir string, stdout, stderr *os.File) (*run.Summary, error) {
+	ckPath := filepath.Join(dir, "checkpoint.ckpt")
+	job, err := run.New(be, cfg, split, run.Options{Save: func(ck *train.Checkpoint) error { return ck.Save(ckPath) }})
 	if err != nil {
 		return nil, err
 	}
@@ -227,124 +247,85 @@ func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, s
 	}
 	defer mf.Close()
 	rec := &recorder{w: mf}
-	info := train.RunInfo{Config: cfg, Backend: be.Name(), TrainImages: split.Train.N, TestImages: split.Test.N,
-		Params: t.Arch.NumParams(), StepsPerEpoch: t.StepsPerEpoch(), TotalSteps: t.TotalSteps()}
-	rec.log("start", info)
-	fmt.Fprintf(stdout, "emc2 train: %s%s on %s (%d train / %d test images, %dx%dx%d), batch %d, %d epochs, β=%.3g, %s lr %.3g, backend %s, %d parameters\n",
-		cfg.Method, variantNote(cfg), split.Train.Name, split.Train.N, split.Test.N, split.Train.H, split.Train.W, split.Train.C,
+	info := job.Info()
+	sel := job.Data
+	fmt.Fprintf(stdout, "emc2 train: %s on %s (%d train / %d test images, %dx%dx%d), batch %d, %d epochs, β=%.3g, %s lr %.3g, backend %s, %d parameters\n",
+		methodTitle(cfg), sel.Train.Name, sel.Train.N, sel.Test.N, sel.Train.H, sel.Train.W, sel.Train.C,
 		cfg.Batch, cfg.Epochs, cfg.Beta, cfg.Optimizer, cfg.LR, be.Name(), info.Params)
 
-	s := &Summary{Config: cfg}
-	fmt.Fprintln(stderr, "measuring floors: raw pixels and the encoder at random initialisation ...")
-	raw, err := ev.RawPixelFloor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	initRep, err := ev.Evaluate(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	rnd := train.Floor{Name: "random init", ProbeTest: initRep.ProbeTest, ProbeTrain: initRep.ProbeTrain, KNN1: initRep.KNN1, KNN10: initRep.KNN10}
-	s.Floors = []train.Floor{raw, rnd}
-	for _, f := range s.Floors {
-		fmt.Fprintf(stderr, "floor %-12s probe %.4f | 1-NN %.4f | 10-NN %.4f\n", f.Name+":", f.ProbeTest, f.KNN1, f.KNN10)
-	}
-	rec.log("floor", raw)
-	rec.log("floor", rnd)
-	rec.log("eval", initRep)
-	s.History = append(s.History, initRep)
-
-	bar := newProgressBar(stderr, t.TotalSteps(), cfg.Method)
-	obs := &cliObserver{bar: bar, rec: rec, stderr: stderr}
-	trainStart := time.Now()
-	hist, runErr := t.Run(ctx, ev, obs)
-	bar.finish()
-	s.TrainSecs = time.Since(trainStart).Seconds() - obs.evalSecs
-	s.History = append(s.History, hist...)
-	s.MeanAccept = obs.mean(func(p train.Progress) float64 { return p.AcceptRate })
-	s.MeanStale = obs.mean(func(p train.Progress) float64 { return p.StaleShare })
-	s.ImgPerSec = float64(t.Step*cfg.Batch) / max(s.TrainSecs, 1e-9)
+	obs := &cliObserver{bar: newProgressBar(stderr, info.TotalSteps, cfg.Method.HasChains()), rec: rec, stderr: stderr}
+	runErr := job.Run(ctx, obs)
+	obs.bar.finish()
 	if runErr != nil {
-		if !errors.Is(runErr, context.Canceled) {
+		if !errors.Is(runErr, context.Canceled) || ctx.Err() == nil {
 			return nil, runErr
 		}
-		s.Stopped = true
-		fmt.Fprintf(stderr, "stopped at step %d of %d; evaluating what was trained ...\n", t.Step, t.TotalSteps())
-		r, err := ev.Evaluate(context.Background(), t)
-		if err != nil {
+		fmt.Fprintf(stderr, "stopped at step %d of %d\n", job.T.Step, job.T.TotalSteps())
+		if err := job.Stop(context.Background(), obs); err != nil {
 			return nil, err
 		}
-		s.History = append(s.History, r)
-		rec.log("eval", r)
 	}
-	s.Final = s.History[len(s.History)-1]
-	ck, err := t.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	if err := ck.Save(filepath.Join(dir, "checkpoint.ckpt")); err != nil {
-		return nil, err
-	}
-	s.WallSecs = time.Since(start).Seconds()
+	s := job.Summary()
 	rec.log("summary", s)
 	if err := writeJSON(filepath.Join(dir, "summary.json"), s); err != nil {
 		return nil, err
 	}
-	if err := writePlots(dir, obs.steps, s); err != nil {
+	if err := writePlots(dir, job.History.Progress, &s); err != nil {
 		fmt.Fprintln(stderr, "plots:", err)
 	}
-	printSummary(stdout, s)
+	printSummary(stdout, &s)
 	if rec.err != nil {
-		return s, fmt.Errorf("metrics: %w", rec.err)
+		return &s, fmt.Errorf("metrics: %w", rec.err)
 	}
 	if s.Stopped {
-		return s, runErr
+		return &s, runErr
 	}
-	return s, nil
+	return &s, nil
 }
 
-func variantNote(c train.Config) string {
-	if c.Method == "emc2" {
-		return " (" + c.Variant + " sampler)"
+// methodTitle is "emc2 (fresh sampler)" or "simclr".
+func methodTitle(c train.Config) string {
+	if c.Method.HasChains() {
+		return fmt.Sprintf("%s (%s sampler)", c.Method, c.Variant)
 	}
-	return ""
+	return c.Method.String()
 }
 
-// cliObserver forwards progress to the bar and the metrics file.
+// cliObserver forwards the run's events to the progress bar, the terminal and the metrics file.
 type cliObserver struct {
-	bar      *progressBar
-	rec      *recorder
-	stderr   io.Writer
-	steps    []train.Progress
-	evalSecs float64
+	bar    *progressBar
+	rec    *recorder
+	stderr io.Writer
 }
 
-func (o *cliObserver) Started(train.RunInfo) {}
+func (o *cliObserver) Started(info run.Info) { o.rec.log("start", info) }
 
-func (o *cliObserver) Stepped(p train.Progress) {
-	o.steps = append(o.steps, p)
+func (o *cliObserver) Status(msg string) {
+	if msg != "training" {
+		o.bar.note(msg + " ...")
+	}
+}
+
+func (o *cliObserver) Stepped(p run.Progress) {
 	o.rec.log("step", p)
 	o.bar.update(p)
 }
 
 func (o *cliObserver) Evaluated(r train.EvalReport) {
-	o.evalSecs += r.Seconds
 	o.rec.log("eval", r)
-	if o.bar.tty {
-		fmt.Fprintln(o.stderr)
-	}
-	fmt.Fprintf(o.stderr, "epoch %.0f: probe %.4f | 1-NN %.4f | 10-NN %.4f | global loss %.4f | eval %.1fs\n",
-		r.Epoch, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds)
+	o.bar.note(fmt.Sprintf("epoch %.0f: probe %.4f | 1-NN %.4f | 10-NN %.4f | global loss %.4f | eval %.1fs",
+		r.Epoch, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds))
 }
 
-// mean averages a statistic over all steps (each report weighted by the steps it covers).
-func (o *cliObserver) mean(stat func(train.Progress) float64) float64 {
-	var s, n float64
-	for _, p := range o.steps {
-		s += stat(p) * float64(p.Steps)
-		n += float64(p.Steps)
+func (o *cliObserver) Floor(f train.Floor) {
+	o.rec.log("floor", f)
+	o.bar.note(fmt.Sprintf("floor %-12s probe %.4f | 1-NN %.4f | 10-NN %.4f", f.Name+":", f.ProbeTest, f.KNN1, f.KNN10))
+}
+
+func (o *cliObserver) Checkpointed(info run.CheckpointInfo) {
+	if info.Error != "" {
+		o.bar.note("checkpoint failed: " + info.Error)
 	}
-	return s / max(n, 1)
 }
 
 // recorder writes one JSON object per line: {"type": ..., "data": ...}.
@@ -375,17 +356,18 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-func printSummary(w io.Writer, s *Summary) {
+func printSummary(w io.Writer, s *run.Summary) {
 	c := s.Config
 	fmt.Fprintf(w, "\n%-28s %8s %8s %8s\n", "encoder (hidden features)", "probe", "1-NN", "10-NN")
 	for _, f := range s.Floors {
 		fmt.Fprintf(w, "%-28s %8.4f %8.4f %8.4f\n", "floor: "+f.Name, f.ProbeTest, f.KNN1, f.KNN10)
 	}
-	name := c.Method + variantNote(c)
-	fmt.Fprintf(w, "%-28s %8.4f %8.4f %8.4f\n", "trained: "+name, s.Final.ProbeTest, s.Final.KNN1, s.Final.KNN10)
-	fmt.Fprintf(w, "\nglobal loss (held-out) %.4f -> %.4f | alignment %.3f | uniformity %.3f | effective rank %.1f\n",
-		s.History[0].GlobalLoss, s.Final.GlobalLoss, s.Final.Alignment, s.Final.Uniformity, s.Final.EffRank)
-	if c.Method == "emc2" {
+	fmt.Fprintf(w, "%-28s %8.4f %8.4f %8.4f\n", "trained: "+methodTitle(c), s.Final.ProbeTest, s.Final.KNN1, s.Final.KNN10)
+	if len(s.History) > 0 {
+		fmt.Fprintf(w, "\nglobal loss (held-out) %.4f -> %.4f | alignment %.3f | uniformity %.3f | effective rank %.1f\n",
+			s.History[0].GlobalLoss, s.Final.GlobalLoss, s.Final.Alignment, s.Final.Uniformity, s.Final.EffRank)
+	}
+	if c.Method.HasChains() {
 		fmt.Fprintf(w, "mean acceptance rate %.2f%% | stale (dropped) share of recorded steps %.2f%%\n", 100*s.MeanAccept, 100*s.MeanStale)
 	}
 	fmt.Fprintf(w, "training %s (%.0f images/s) | wall %s\n", formatDuration(s.TrainSecs), s.ImgPerSec, formatDuration(s.WallSecs))

@@ -8,6 +8,7 @@
 //
 //	globalThis.emc2Command(json, bytes?, files?)  a command: {"cmd": ..., ...}; bytes a Uint8Array
 //	                                              (a checkpoint); files an array of {path, bytes}
+//	                                              (a load, or the data of a restore)
 //	globalThis.emc2Event(type, json, bytes?)      an event, defined by worker.js
 //	globalThis.emc2Ready()                        called once the bridge listens, defined by worker.js
 //
@@ -20,13 +21,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"syscall/js"
-	"testing/fstest"
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/backend/gpu"
+	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/session"
 	"github.com/emc2ml/emc2/core/train"
 )
@@ -36,13 +36,22 @@ type command struct {
 	Cmd       string          `json:"cmd"`
 	Backend   string          `json:"backend"`    // init: gpu | cpu
 	Default   bool            `json:"default"`    // load: the embedded data
-	ImageSize int             `json:"image_size"` // load: side of folder images
+	ImageSize int             `json:"image_size"` // load, restore: side of folder images
 	Config    json.RawMessage `json:"config"`     // start: fields over train.DefaultConfig
 	Anchor    int             `json:"anchor"`     // watch
 	Kind      string          `json:"kind"`       // export
+	Resume    bool            `json:"resume"`     // restore: train on at once
 	bytes     []byte
-	files     fstest.MapFS
+	files     *data.MemFS
 	dir       string
+}
+
+// source is the data a command carries: its files, or nil.
+func (c command) source() *session.Source {
+	if c.files == nil {
+		return nil
+	}
+	return &session.Source{FS: c.files, Dir: c.dir, ImageSize: c.ImageSize}
 }
 
 func main() {
@@ -102,40 +111,50 @@ func main() {
 
 	ctx := context.Background()
 	for c := range queue {
-		var err error
-		if s == nil && c.Cmd != "init" {
-			err = fmt.Errorf("%s: the engine has not been initialised", c.Cmd)
-		}
-		switch {
-		case err != nil:
-		case c.Cmd == "init":
-			s = session.New(emit, opener(c.Backend), session.Options{})
-		case c.Cmd == "load" && c.Default:
-			err = s.Load(session.Source{Default: true})
-		case c.Cmd == "load":
-			err = s.Load(session.Source{FS: c.files, Dir: c.dir, ImageSize: c.ImageSize})
-		case c.Cmd == "start":
-			cfg := train.DefaultConfig()
-			if err = json.Unmarshal(c.Config, &cfg); err != nil {
-				err = fmt.Errorf("start: config: %w", err)
-				break
-			}
-			err = s.Start(ctx, cfg)
-		case c.Cmd == "resume":
-			err = s.Resume(ctx)
-		case c.Cmd == "restore":
-			err = s.Restore(c.bytes)
-		case c.Cmd == "inspect":
-			err = s.Inspect()
-		case c.Cmd == "export":
-			err = s.Export(c.Kind)
-		default:
-			err = fmt.Errorf("unknown command %q", c.Cmd)
-		}
-		if err != nil {
+		if err := execute(ctx, &s, emit, c); err != nil {
 			fail(c.Cmd, err)
 		}
 	}
+}
+
+// execute runs one queued command. A panic becomes the command's error: a bug must not kill the
+// page's engine.
+func execute(ctx context.Context, sp **session.Session, emit func(session.Event), c command) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: internal error: %v", c.Cmd, r)
+		}
+	}()
+	s := *sp
+	if s == nil && c.Cmd != "init" {
+		return fmt.Errorf("%s: the engine has not been initialised", c.Cmd)
+	}
+	switch {
+	case c.Cmd == "init":
+		*sp = session.New(emit, opener(c.Backend), session.Options{})
+		return nil
+	case c.Cmd == "load" && c.Default:
+		return s.Load(session.Source{Default: true})
+	case c.Cmd == "load" && c.files == nil:
+		return fmt.Errorf("load: no files")
+	case c.Cmd == "load":
+		return s.Load(*c.source())
+	case c.Cmd == "start":
+		cfg := train.DefaultConfig()
+		if err := json.Unmarshal(c.Config, &cfg); err != nil {
+			return fmt.Errorf("start: config: %w", err)
+		}
+		return s.Start(ctx, cfg)
+	case c.Cmd == "resume":
+		return s.Resume(ctx)
+	case c.Cmd == "restore":
+		return s.Restore(ctx, c.bytes, c.source(), c.Resume)
+	case c.Cmd == "inspect":
+		return s.Inspect()
+	case c.Cmd == "export":
+		return s.Export(c.Kind)
+	}
+	return fmt.Errorf("unknown command %q", c.Cmd)
 }
 
 // opener opens the compute backend the page asked for when the first run starts.
@@ -166,34 +185,24 @@ func parse(args []js.Value) (command, error) {
 		js.CopyBytesToGo(c.bytes, args[1])
 	}
 	if len(args) > 2 && args[2].Truthy() {
-		c.files = fstest.MapFS{}
+		files := map[string][]byte{}
 		var paths []string
 		for i := range args[2].Length() {
 			f := args[2].Index(i)
-			p := strings.TrimPrefix(f.Get("path").String(), "/")
+			p := f.Get("path").String()
+			if len(p) > 0 && p[0] == '/' {
+				p = p[1:] // webkitRelativePath and drops may start with a slash
+			}
 			b := make([]byte, f.Get("bytes").Get("length").Int())
 			js.CopyBytesToGo(b, f.Get("bytes"))
-			c.files[p] = &fstest.MapFile{Data: b}
+			files[p] = b
 			paths = append(paths, p)
 		}
-		c.dir = commonDir(paths)
+		m, err := data.NewMemFS(files)
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", c.Cmd, err)
+		}
+		c.files, c.dir = m, data.TopDir(paths)
 	}
 	return c, nil
-}
-
-// commonDir is the first path element all paths share (the folder the user picked), or ".".
-func commonDir(paths []string) string {
-	if len(paths) == 0 {
-		return "."
-	}
-	top, _, ok := strings.Cut(paths[0], "/")
-	if !ok {
-		return "."
-	}
-	for _, p := range paths[1:] {
-		if t, _, ok := strings.Cut(p, "/"); !ok || t != top {
-			return "."
-		}
-	}
-	return top
 }

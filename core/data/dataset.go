@@ -20,6 +20,17 @@ type Dataset struct {
 	// unlabeled image inside an otherwise labeled set.
 	Labels  []int32
 	Classes []string // class names, indexed by label; may be nil
+	// Source holds, for a subset, each image's position in the set it was loaded as (nil: image i
+	// is image i). It is how tests check that two front ends train on the same images.
+	Source []int
+}
+
+// SourceIndex is the position of image i in the set d was loaded as.
+func (d *Dataset) SourceIndex(i int) int {
+	if d.Source == nil {
+		return i
+	}
+	return d.Source[i]
 }
 
 // ImageSize returns the number of bytes of one image.
@@ -74,11 +85,12 @@ func (d *Dataset) Validate() error {
 func (d *Dataset) Subset(idx []int) *Dataset {
 	n := d.ImageSize()
 	out := &Dataset{Name: d.Name, N: len(idx), H: d.H, W: d.W, C: d.C, Classes: d.Classes,
-		Pix: make([]uint8, len(idx)*n)}
+		Pix: make([]uint8, len(idx)*n), Source: make([]int, len(idx))}
 	if d.Labels != nil {
 		out.Labels = make([]int32, len(idx))
 	}
 	for j, i := range idx {
+		out.Source[j] = d.SourceIndex(i)
 		copy(out.Pix[j*n:(j+1)*n], d.Image(i))
 		if d.Labels != nil {
 			out.Labels[j] = d.Labels[i]

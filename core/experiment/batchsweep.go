@@ -3,11 +3,11 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -39,17 +39,19 @@ type SweepPoint struct {
 	KNN10     float64 `json:"knn10_acc"`
 }
 
-// MethodConfig sets a train.Config's method from an experiment's method label.
-func MethodConfig(c train.Config, label string) train.Config {
-	c.Method, c.Variant = label, ""
-	if v, ok := strings.CutPrefix(label, "emc2-"); ok {
-		c.Method, c.Variant = "emc2", v
+// MethodConfig sets a train.Config's method from a method label ("simclr", "emc2-fresh", "emc2:paper").
+func MethodConfig(c train.Config, label string) (train.Config, error) {
+	m, v, err := train.ParseRunName(label)
+	if err != nil {
+		return c, err
 	}
-	return c
+	c.Method, c.Variant = m, v
+	return c, nil
 }
 
-// BatchSweep runs the sweep on split, each run on a fresh backend; the floors (raw pixels and the
-// random-init encoder) come first, with Method "floor: raw pixels" / "floor: random init" and Epoch 0.
+// BatchSweep runs the sweep on split (prepared, see run.Prepare), each run a run.Job on a fresh
+// backend; the floors (raw pixels and the random-init encoder of the first run) come first, with
+// Method "floor: raw pixels" / "floor: random init" and Epoch 0.
 func BatchSweep(ctx context.Context, newBackend func() (backend.Backend, error), split *data.Split, cfg BatchSweepConfig, progress func(SweepPoint)) ([]SweepPoint, error) {
 	var out []SweepPoint
 	emit := func(p SweepPoint) {
@@ -61,7 +63,10 @@ func BatchSweep(ctx context.Context, newBackend func() (backend.Backend, error),
 	for _, b := range cfg.Batches {
 		for _, seed := range cfg.Seeds {
 			for mi, m := range cfg.Methods {
-				tc := MethodConfig(cfg.Base, m)
+				tc, err := MethodConfig(cfg.Base, m)
+				if err != nil {
+					return out, fmt.Errorf("batch sweep: %w", err)
+				}
 				tc.Batch, tc.Seed, tc.Epochs, tc.EvalEvery, tc.GlobalSize = b, seed, cfg.Epochs, 1, 0
 				tc.LogEvery = max(1, min(tc.LogEvery, 6000/b))
 				be, err := newBackend()
@@ -79,40 +84,41 @@ func BatchSweep(ctx context.Context, newBackend func() (backend.Backend, error),
 	return out, nil
 }
 
-func sweepOne(ctx context.Context, be backend.Backend, split *data.Split, tc train.Config, method string, floors bool, emit func(SweepPoint)) error {
-	t, err := train.NewTrainer(be, tc, split.Train)
-	if err != nil {
-		return err
-	}
-	ev, err := train.NewEvaluator(tc, split)
-	if err != nil {
-		return err
-	}
-	if floors {
-		raw, err := ev.RawPixelFloor(ctx)
-		if err != nil {
-			return err
-		}
-		emit(SweepPoint{Method: "floor: raw pixels", Seed: tc.Seed, Probe: raw.ProbeTest, KNN1: raw.KNN1, KNN10: raw.KNN10})
-		r, err := ev.Evaluate(ctx, t)
-		if err != nil {
-			return err
-		}
-		emit(SweepPoint{Method: "floor: random init", Seed: tc.Seed, Probe: r.ProbeTest, KNN1: r.KNN1, KNN10: r.KNN10})
-	}
-	start := time.Now()
-	var evalSecs float64
-	_, err = t.Run(ctx, ev, evalObserver(func(r train.EvalReport) {
-		evalSecs += r.Seconds
-		emit(SweepPoint{Method: method, Batch: tc.Batch, Seed: tc.Seed, Epoch: int(r.Epoch + 0.5),
-			TrainSecs: time.Since(start).Seconds() - evalSecs, Probe: r.ProbeTest, KNN1: r.KNN1, KNN10: r.KNN10})
-	}))
-	return err
+// sweepObserver turns a job's evaluations into sweep points (and the first run's floors).
+type sweepObserver struct {
+	run.Nop
+	method string
+	cfg    train.Config
+	floors bool
+	start  time.Time
+	evalS  float64
+	emit   func(SweepPoint)
 }
 
-// evalObserver forwards only the evaluations.
-type evalObserver func(train.EvalReport)
+func (o *sweepObserver) Floor(f train.Floor) {
+	if o.floors {
+		o.emit(SweepPoint{Method: "floor: " + f.Name, Seed: o.cfg.Seed, Probe: f.ProbeTest, KNN1: f.KNN1, KNN10: f.KNN10})
+	}
+}
 
-func (evalObserver) Started(train.RunInfo)          {}
-func (evalObserver) Stepped(train.Progress)         {}
-func (f evalObserver) Evaluated(r train.EvalReport) { f(r) }
+func (o *sweepObserver) Evaluated(r train.EvalReport) {
+	o.evalS += r.Seconds
+	if r.Step == 0 {
+		o.start = time.Now() // training starts after the random-init evaluation
+		return
+	}
+	o.emit(SweepPoint{Method: o.method, Batch: o.cfg.Batch, Seed: o.cfg.Seed, Epoch: int(r.Epoch + 0.5),
+		TrainSecs: time.Since(o.start).Seconds() - (o.evalS - r.Seconds) - r.Seconds, Probe: r.ProbeTest, KNN1: r.KNN1, KNN10: r.KNN10})
+}
+
+func sweepOne(ctx context.Context, be backend.Backend, split *data.Split, tc train.Config, method string, floors bool, emit func(SweepPoint)) error {
+	job, err := run.New(be, tc, split, run.Options{})
+	if err != nil {
+		return err
+	}
+	obs := &sweepObserver{method: method, cfg: tc, floors: floors, emit: emit}
+	if err := job.Run(ctx, obs); err != nil {
+		return err
+	}
+	return nil
+}

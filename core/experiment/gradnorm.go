@@ -8,6 +8,7 @@ import (
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/optim"
 	"github.com/emc2ml/emc2/core/rng"
 	"github.com/emc2ml/emc2/core/train"
 )
@@ -87,10 +88,13 @@ func GradNorm(ctx context.Context, newBackend func() (backend.Backend, error), s
 	}
 	var out []GradNormPoint
 	for _, m := range cfg.Methods {
-		tc := MethodConfig(cfg.Base, m)
+		tc, err := MethodConfig(cfg.Base, m)
+		if err != nil {
+			return out, fmt.Errorf("gradnorm: %w", err)
+		}
 		epochs := max(1, int(math.Ceil(float64(cfg.Iterations*cfg.Batch)/float64(cfg.N))))
 		tc.Batch, tc.Epochs, tc.Beta, tc.LR, tc.Seed = cfg.Batch, epochs, cfg.Beta, cfg.LR, cfg.Seed
-		tc.Optimizer, tc.Momentum, tc.WeightDecay, tc.Warmup = "sgd", 0, 1e-4, float64(epochs) // all warm-up, as the paper's 10-epoch runs
+		tc.Optimizer, tc.Momentum, tc.WeightDecay, tc.Warmup = optim.SGD, 0, 1e-4, float64(epochs) // all warm-up, as the paper's 10-epoch runs
 		tc.FiniteViews, tc.LogEvery, tc.GlobalSize = true, cfg.EvalEvery, 0
 		be, err := newBackend()
 		if err != nil {
@@ -111,10 +115,7 @@ func gradNormOne(ctx context.Context, be backend.Backend, views *data.Dataset, a
 	if err != nil {
 		return nil, err
 	}
-	ev, err := train.NewEvaluator(tc, &data.Split{Train: views, Test: views})
-	if err != nil {
-		return nil, err
-	}
+	emb := t.Embedder()
 	var pts []GradNormPoint
 	for it := 0; it <= cfg.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
@@ -124,7 +125,7 @@ func gradNormOne(ctx context.Context, be backend.Backend, views *data.Dataset, a
 			t.TrainStep()
 			continue
 		}
-		loss, grad, _, err := ev.ExactGlobalGrad(t, views, all, cfg.N, augment.Config{})
+		loss, grad, _, err := emb.ExactGlobalGrad(views, all, cfg.N, augment.Config{}, tc.Beta)
 		if err != nil {
 			return pts, err
 		}

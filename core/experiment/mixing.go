@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/mcmc"
@@ -462,22 +461,14 @@ func MixingEmbeddings(ctx context.Context, be backend.Backend, split *data.Split
 	}
 	source = fmt.Sprintf("default encoder at random initialisation (seed %d), first %d images of %s", seed, n, ds.Name)
 	if trainEpochs > 0 {
-		if _, err := t.Run(ctx, nil, nil); err != nil {
+		if err := t.TrainTo(ctx, t.TotalSteps()); err != nil {
 			return nil, 0, "", fmt.Errorf("mixing embeddings: training the encoder: %w", err)
 		}
-		source = fmt.Sprintf("default encoder (%s, %s, B=%d, β=%g, seed %d) trained %d epoch(s) on the first %d images of %s",
-			cfg.Method, cfg.Variant, cfg.Batch, cfg.Beta, seed, trainEpochs, n, ds.Name)
+		source = fmt.Sprintf("default encoder (%s, B=%d, β=%g, seed %d) trained %d epoch(s) on the first %d images of %s",
+			cfg.RunName(), cfg.Batch, cfg.Beta, seed, trainEpochs, n, ds.Name)
 	}
-	test := split.Test
-	if test == nil || test.N == 0 {
-		test = ds // Features needs only an evaluator; it never reads the test set here
-	}
-	ev, err := train.NewEvaluator(cfg, &data.Split{Train: ds, Test: test})
+	_, emb, err = t.Embedder().EmbedAll(ds)
 	if err != nil {
-		return nil, 0, "", fmt.Errorf("mixing embeddings: %w", err)
-	}
-	_, emb = ev.Features(t, ds, idx, augment.Config{}, 0)
-	if err := ctx.Err(); err != nil {
 		return nil, 0, "", fmt.Errorf("mixing embeddings: %w", err)
 	}
 	return emb, t.Arch.Proj, source, nil

@@ -51,17 +51,6 @@ const (
 	IID                  // Fresh scoring, uniform random proposals: an exact MH kernel
 )
 
-// String returns the flag spelling of the variant.
-func (v Variant) String() string {
-	switch v {
-	case Fresh:
-		return "fresh"
-	case IID:
-		return "iid"
-	}
-	return "paper"
-}
-
 // Rescores reports whether the variant scores the chain's state with current features (and so
 // needs the extra state column 2B+k).
 func (v Variant) Rescores() bool { return v != Paper }

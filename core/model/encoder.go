@@ -31,10 +31,19 @@ type Encoder struct {
 
 // NewEncoder allocates an encoder on be with the given initial parameters.
 func NewEncoder(be backend.Backend, a Arch, maxRows int, init []float32) *Encoder {
+	_, total := a.Layout()
+	params := be.Alloc(total)
+	be.Write(params, init)
+	return newEncoder(be, a, maxRows, params)
+}
+
+// Twin returns an encoder over the same parameters with its own gradients and activations, for up
+// to maxRows images per call: evaluation and embedding run on it without touching training's state.
+func (e *Encoder) Twin(maxRows int) *Encoder { return newEncoder(e.be, e.Arch, maxRows, e.Params) }
+
+func newEncoder(be backend.Backend, a Arch, maxRows int, params backend.Buf) *Encoder {
 	segs, total := a.Layout()
-	e := &Encoder{Arch: a, MaxRows: maxRows, Segments: segs, be: be,
-		Params: be.Alloc(total), Grads: be.Alloc(total)}
-	be.Write(e.Params, init)
+	e := &Encoder{Arch: a, MaxRows: maxRows, Segments: segs, be: be, Params: params, Grads: be.Alloc(total)}
 	for i := 0; i < len(segs); i += 2 {
 		e.w = append(e.w, be.View(e.Params, segs[i].Off, segs[i].Len))
 		e.b = append(e.b, be.View(e.Params, segs[i+1].Off, segs[i+1].Len))

@@ -27,6 +27,19 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown optimizer %q (want sgd, adam or lars)", s)
 }
 
+// UnmarshalText parses an optimizer name (JSON configs and flags), refusing unknown ones.
+func (k *Kind) UnmarshalText(b []byte) error {
+	v, err := ParseKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
+// MarshalText writes the name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k), nil }
+
 // Segment is one parameter tensor inside the arena. Decay marks weights (matrices and filters), which
 // get weight decay and LARS's trust ratio; biases do not (as in MoCo v3's LARS and the paper's runs).
 type Segment struct {

@@ -10,33 +10,31 @@ import (
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/eval"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
-// observer turns the training loop's callbacks into events; between steps it also takes the
-// periodic checkpoints, embedding views and chain samples (the loop is not running then, so reading
-// the device is safe).
+// observer turns the job's events into the page's; between steps it also makes the periodic
+// embedding views and chain samples (the loop is not running then, so reading the device is safe).
 type observer Session
 
-// Progress accompanies EvProgress.
-type Progress struct {
-	train.Progress
-	Total int `json:"total"`
+func (o *observer) Started(run.Info) {
+	s := (*Session)(o)
+	s.emit(Event{Type: EvStarted, Data: s.runInfo()})
 }
 
-func (o *observer) Started(train.RunInfo) {}
+func (o *observer) Status(msg string) {
+	(*Session)(o).emit(Event{Type: EvStatus, Data: StatusInfo{Message: msg}})
+}
 
-func (o *observer) Stepped(p train.Progress) {
+func (o *observer) Stepped(p run.Progress) {
 	s := (*Session)(o)
-	s.emit(Event{Type: EvProgress, Data: Progress{Progress: p, Total: s.t.TotalSteps()}})
+	s.emit(Event{Type: EvProgress, Data: p})
 	if s.watch.Load() >= 0 {
 		s.sampleChain()
 	}
-	if s.t.Step-s.lastEmb >= s.opt.EmbedEvery {
+	if s.job.T.Step-s.lastEmb >= s.opt.EmbedEvery {
 		s.embedding()
-	}
-	if s.t.Step-s.lastCk >= s.opt.CheckpointEvery {
-		s.checkpoint()
 	}
 }
 
@@ -44,41 +42,27 @@ func (o *observer) Evaluated(r train.EvalReport) {
 	s := (*Session)(o)
 	s.emit(Event{Type: EvEval, Data: r})
 	s.embedding()
-	if !s.floor && r.Labeled {
-		// The raw-pixel floor costs one probe on pixels; it is measured once per run, after the
-		// first epoch, so it does not delay the first step.
-		if f, err := s.ev.RawPixelFloor(context.Background()); err == nil {
-			s.emit(Event{Type: EvFloor, Data: f})
-		}
-		s.floor = true
+}
+
+func (o *observer) Floor(f train.Floor) {
+	(*Session)(o).emit(Event{Type: EvFloor, Data: f})
+}
+
+func (o *observer) Checkpointed(info run.CheckpointInfo) {
+	if info.Error != "" {
+		(*Session)(o).emit(Event{Type: EvCheckpoint, Data: info})
 	}
 }
 
-// CheckpointInfo accompanies EvCheckpoint.
-type CheckpointInfo struct {
-	Step  int    `json:"step"`
-	Total int    `json:"total"`
-	Data  string `json:"data"` // the dataset spec the checkpoint belongs to
-	Error string `json:"error,omitempty"`
-}
-
-// checkpoint snapshots the run and hands the file to the page (which keeps it in its storage).
-func (s *Session) checkpoint() {
-	s.lastCk = s.t.Step
-	info := CheckpointInfo{Step: s.t.Step, Total: s.t.TotalSteps(), Data: s.info.Spec}
-	b, err := s.checkpointBytes()
+// saveCheckpoint hands a checkpoint to the page, which keeps it in its storage.
+func (s *Session) saveCheckpoint(ck *train.Checkpoint) error {
+	b, err := ck.Marshal()
 	if err != nil {
-		info.Error = err.Error()
+		return err
 	}
+	info := run.CheckpointInfo{Step: ck.Step, Total: s.job.T.TotalSteps(), Data: ck.Config.Data}
 	s.emit(Event{Type: EvCheckpoint, Data: info, Bytes: b})
-}
-
-func (s *Session) checkpointBytes() ([]byte, error) {
-	ck, err := s.t.Snapshot()
-	if err != nil {
-		return nil, err
-	}
-	return ck.Marshal()
+	return nil
 }
 
 // Embedding accompanies EvEmbedding: held-out images projected on their first two principal
@@ -91,8 +75,9 @@ type Embedding struct {
 }
 
 func (s *Session) embedding() {
-	s.lastEmb = s.t.Step
-	te := s.ev.Test
+	t := s.job.T
+	s.lastEmb = t.Step
+	te := s.job.Ev.Test
 	n := min(s.opt.EmbedImages, te.N)
 	if n < 2 {
 		return
@@ -101,12 +86,16 @@ func (s *Session) embedding() {
 	for i := range idx {
 		idx[i] = i
 	}
-	_, emb := s.ev.Features(s.t, te, idx, augment.Config{}, 0)
-	proj, explained, err := eval.PCA2(emb, n, s.t.Arch.Proj)
+	_, emb, err := t.Embedder().Embed(te, idx, augment.Config{}, 0)
+	if err != nil {
+		s.emit(Event{Type: "error", Data: map[string]string{"cmd": "embedding", "message": err.Error()}})
+		return
+	}
+	proj, explained, err := eval.PCA2(emb, n, t.Arch.Proj)
 	if err != nil {
 		return // a diverged encoder (NaN) shows in the loss chart; the view just keeps its last picture
 	}
-	e := Embedding{Step: s.t.Step, Points: make([][2]float32, n), Explained: explained}
+	e := Embedding{Step: t.Step, Points: make([][2]float32, n), Explained: explained}
 	for i := range n {
 		e.Points[i] = [2]float32{proj[2*i], proj[2*i+1]}
 	}
@@ -148,7 +137,7 @@ func (s *Session) Inspect() error {
 	if err := s.busy("inspect"); err != nil {
 		return err
 	}
-	if s.t == nil {
+	if s.job == nil {
 		return errors.New("inspect: no run yet")
 	}
 	s.sampleChain()
@@ -160,18 +149,27 @@ func (s *Session) sampleChain() {
 	if a < 0 {
 		return
 	}
+	t := s.job.T
 	rep := ChainReport{Anchor: a, AnchorLabel: -1, StateLabel: -1}
-	c, err := s.t.Chain(a)
+	c, err := t.Chain(a)
+	if err == nil && c.State >= t.N {
+		err = fmt.Errorf("chain %d: state %d is not a training image", a, c.State)
+	}
 	if err != nil {
 		rep.Error = err.Error()
 		s.emit(Event{Type: EvChain, Data: rep})
 		return
 	}
-	smp := ChainSample{Step: s.t.Step, Epoch: float64(s.t.Step) / float64(s.t.StepsPerEpoch()), State: c.State, Similarity: float32(math.NaN())}
+	smp := ChainSample{Step: t.Step, Epoch: float64(t.Step) / float64(t.StepsPerEpoch()), State: c.State, Similarity: float32(math.NaN())}
 	if c.State >= 0 {
-		smp.Stored = c.Score / float32(s.t.Cfg.Beta)
-		_, emb := s.ev.Features(s.t, s.t.Data, []int{a, c.State}, augment.Config{}, 0)
-		P := s.t.Arch.Proj
+		smp.Stored = c.Score / float32(t.Cfg.Beta)
+		_, emb, err := t.Embedder().Embed(t.Data, []int{a, c.State}, augment.Config{}, 0)
+		if err != nil {
+			rep.Error = err.Error()
+			s.emit(Event{Type: EvChain, Data: rep})
+			return
+		}
+		P := t.Arch.Proj
 		var dot float32
 		for k := range P {
 			dot += emb[k] * emb[P+k]
@@ -194,52 +192,65 @@ func (s *Session) sampleChain() {
 			rep.Moves++
 		}
 	}
-	if l := s.t.Data.Labels; l != nil {
+	if l := t.Data.Labels; l != nil {
 		rep.AnchorLabel = l[a]
 		if c.State >= 0 {
 			rep.StateLabel = l[c.State]
 		}
 	}
 	// The page shows the two images; their pixels travel with the report.
-	img := append([]byte(nil), s.t.Data.Image(a)...)
+	img := append([]byte(nil), t.Data.Image(a)...)
 	if c.State >= 0 {
-		img = append(img, s.t.Data.Image(c.State)...)
+		img = append(img, t.Data.Image(c.State)...)
 	}
 	s.emit(Event{Type: EvChain, Data: rep, Bytes: img})
 }
 
 // ---- checkpoints and exports -------------------------------------------------------------------
 
-// Restore loads a checkpoint into a new run on the loaded data and leaves it paused. The checkpoint
-// must belong to this data (its recorded spec and image count).
-func (s *Session) Restore(b []byte) error {
+// Restore loads a checkpoint into a new run and leaves it paused, or resumes it at once when resume
+// is set. src, when given, is the checkpoint's data (the page's stored upload) and is loaded first;
+// otherwise the loaded data must be the checkpoint's (its recorded spec and image count). The
+// checkpoint is checked before anything changes, so a bad one leaves the session as it was.
+func (s *Session) Restore(ctx context.Context, b []byte, src *Source, resume bool) error {
 	if err := s.busy("restore"); err != nil {
 		return err
-	}
-	if s.split == nil {
-		return errors.New("restore: load the checkpoint's data first")
 	}
 	ck, err := train.ParseCheckpoint(b)
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	if src != nil {
+		if err := s.Load(*src); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	if s.split == nil {
+		return errors.New("restore: load the checkpoint's data first")
+	}
 	if ck.Config.Data != s.info.Spec {
 		return fmt.Errorf("restore: the checkpoint was trained on %q, but the loaded data is %q", ck.Config.Data, s.info.Spec)
 	}
 	if err := s.newRun(ck.Config); err != nil {
+		s.setState(Ready, "")
 		return fmt.Errorf("restore: %w", err)
 	}
-	if err := s.t.Restore(ck); err != nil {
+	if err := s.job.Restore(ck); err != nil {
 		s.dropRun()
+		s.setState(Ready, "")
 		return fmt.Errorf("restore: %w", err)
 	}
-	s.lastCk, s.lastEmb = s.t.Step, s.t.Step
+	s.lastEmb = s.job.T.Step
+	t := s.job.T
 	s.emit(Event{Type: EvStarted, Data: s.runInfo()})
-	st, msg := Paused, fmt.Sprintf("restored at step %d of %d", s.t.Step, s.t.TotalSteps())
-	if s.t.Step >= s.t.TotalSteps() {
+	s.embedding()
+	if resume && !s.job.Done() {
+		return s.run(ctx)
+	}
+	st, msg := Paused, fmt.Sprintf("restored at step %d of %d", t.Step, t.TotalSteps())
+	if s.job.Done() {
 		st = Done
 	}
-	s.embedding()
 	s.setState(st, msg)
 	return nil
 }
@@ -256,26 +267,31 @@ func (s *Session) Export(kind string) error {
 	if err := s.busy("export"); err != nil {
 		return err
 	}
-	if s.t == nil {
+	if s.job == nil {
 		return errors.New("export: no run yet")
 	}
-	base := fmt.Sprintf("emc2-%s-step%d", s.t.Cfg.Method, s.t.Step)
+	t := s.job.T
+	base := fmt.Sprintf("emc2-%s-step%d", t.Cfg.RunName(), t.Step)
 	var buf bytes.Buffer
 	var fi FileInfo
 	switch kind {
 	case "checkpoint":
-		b, err := s.checkpointBytes()
+		ck, err := s.job.Checkpoint()
+		if err == nil {
+			var b []byte
+			b, err = ck.Marshal()
+			buf.Write(b)
+		}
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		buf.Write(b)
 		fi = FileInfo{base + ".emc2ckpt", "application/octet-stream"}
 	case "safetensors":
-		ck, err := s.t.Snapshot()
+		ck, err := t.Snapshot()
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		if err := ck.WriteSafetensors(&buf, s.t.Arch); err != nil {
+		if err := ck.WriteSafetensors(&buf, t.Arch); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		fi = FileInfo{base + ".safetensors", "application/octet-stream"}
@@ -284,14 +300,13 @@ func (s *Session) Export(kind string) error {
 		for _, part := range []struct {
 			name string
 			d    *data.Dataset
-		}{{"train", s.t.Data}, {"test", s.split.Test}} {
-			idx := make([]int, part.d.N)
-			for i := range idx {
-				idx[i] = i
+		}{{"train", t.Data}, {"test", s.job.Data.Test}} {
+			_, emb, err := t.Embedder().EmbedAll(part.d)
+			if err != nil {
+				return fmt.Errorf("export: %w", err)
 			}
-			_, emb := s.ev.Features(s.t, part.d, idx, augment.Config{}, 0)
-			P := s.t.Arch.Proj
-			for i := range idx {
+			P := t.Arch.Proj
+			for i := range part.d.N {
 				r := train.EmbeddingRow{Split: part.name, Index: i, Label: -1, Emb: emb[i*P : (i+1)*P]}
 				if part.d.Labels != nil {
 					r.Label = part.d.Labels[i]
@@ -302,7 +317,7 @@ func (s *Session) Export(kind string) error {
 				rows = append(rows, r)
 			}
 		}
-		if err := train.WriteEmbeddingsCSV(&buf, rows, s.t.Arch.Proj); err != nil {
+		if err := train.WriteEmbeddingsCSV(&buf, rows, t.Arch.Proj); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		fi = FileInfo{base + "-embeddings.csv", "text/csv"}

@@ -1,7 +1,8 @@
 // Package session is the browser trainer's engine. It holds one dataset and at most one training
-// run, takes the page's commands, and reports what happens as events. It knows nothing of
-// JavaScript: wasm/ forwards the page's messages to it and its events back, and the tests drive it
-// natively on the CPU backend.
+// run (a core/run Job, which owns the run's life), takes the page's commands, and reports what happens
+// as events. It knows nothing of JavaScript: wasm/ forwards the page's messages to it and its events
+// back, and the tests drive it natively on the CPU backend. The run's history lives in the job and in
+// its checkpoints; the page only draws what the events say.
 //
 // Commands run one at a time on the caller's goroutine (Load, Start, Resume, Restore, Inspect,
 // Export); Pause, Stop and Watch may be called from anywhere while a run is going, because they only
@@ -19,6 +20,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -31,14 +33,16 @@ type Event struct {
 
 // Event types.
 const (
+	EvMethods    = "methods"    // []train.MethodInfo, once, when the session is made
 	EvData       = "data"       // DataInfo; Bytes: preview pixels
-	EvStarted    = "started"    // RunInfo
+	EvStarted    = "started"    // RunInfo (with the run's history so far: the page redraws from it)
+	EvStatus     = "status"     // StatusInfo: what the engine is doing now
 	EvProgress   = "progress"   // Progress
 	EvEval       = "eval"       // train.EvalReport
 	EvFloor      = "floor"      // train.Floor
 	EvEmbedding  = "embedding"  // Embedding
 	EvChain      = "chain"      // ChainReport
-	EvCheckpoint = "checkpoint" // CheckpointInfo; Bytes: the checkpoint file
+	EvCheckpoint = "checkpoint" // run.CheckpointInfo; Bytes: the checkpoint file
 	EvFile       = "file"       // FileInfo; Bytes: the file
 	EvState      = "state"      // StateInfo
 )
@@ -77,11 +81,9 @@ type Session struct {
 	opt  Options
 
 	be    backend.Backend
-	split *data.Split
+	split *data.Split // the loaded data, prepared (run.Prepare)
 	info  DataInfo
-	t     *train.Trainer
-	ev    *train.Evaluator
-	floor bool // the raw-pixel floor was reported for this run
+	job   *run.Job
 
 	mu     sync.Mutex
 	state  State
@@ -90,7 +92,6 @@ type Session struct {
 
 	watch   atomic.Int64 // training image the chain inspector follows, -1 for none
 	history []ChainSample
-	lastCk  int
 	lastEmb int
 }
 
@@ -108,6 +109,7 @@ func New(emit func(Event), open func() (backend.Backend, error), opt Options) *S
 	}
 	s := &Session{emit: emit, open: open, opt: opt, state: Empty}
 	s.watch.Store(-1)
+	emit(Event{Type: EvMethods, Data: train.MethodTable()})
 	return s
 }
 
@@ -123,8 +125,8 @@ func (s *Session) setState(st State, msg string) {
 	s.state = st
 	s.mu.Unlock()
 	info := StateInfo{State: st, Message: msg}
-	if s.t != nil {
-		info.Step, info.Total = s.t.Step, s.t.TotalSteps()
+	if s.job != nil {
+		info.Step, info.Total = s.job.T.Step, s.job.T.TotalSteps()
 	}
 	s.emit(Event{Type: EvState, Data: info})
 }
@@ -207,7 +209,7 @@ func (s *Session) Load(src Source) error {
 	if err != nil {
 		return fmt.Errorf("load data: %w", err)
 	}
-	held, err := split.HoldOut(2)
+	held, err := run.Prepare(split)
 	if err != nil {
 		return fmt.Errorf("load data: %w", err)
 	}
@@ -263,19 +265,28 @@ func human(n uint64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
-// dropRun forgets the current run (new data or a new start).
+// dropRun forgets the current run (new data or a new start) and closes its backend, which frees
+// all its device memory (a paused run was checkpointed when it paused); the next run opens a fresh one.
 func (s *Session) dropRun() {
-	s.t, s.ev, s.floor, s.history = nil, nil, false, nil
+	if s.job != nil && s.be != nil {
+		s.be.Close()
+		s.be = nil
+	}
+	s.job, s.history = nil, nil
 }
 
 // ---- runs -------------------------------------------------------------------------------------
 
 // RunInfo accompanies EvStarted.
 type RunInfo struct {
-	train.RunInfo
-	Data     DataInfo `json:"data"`
-	Step     int      `json:"step"` // where the run starts (after a restore: the checkpoint's step)
-	GPUBytes uint64   `json:"gpu_bytes"`
+	run.Info
+	Data    DataInfo    `json:"data"`
+	History run.History `json:"history"`
+}
+
+// StatusInfo accompanies EvStatus.
+type StatusInfo struct {
+	Message string `json:"message"`
 }
 
 func (s *Session) backend() (backend.Backend, error) {
@@ -301,56 +312,39 @@ func (s *Session) Start(ctx context.Context, cfg train.Config) error {
 	}
 	cfg.Data = s.info.Spec
 	if err := s.newRun(cfg); err != nil {
-		return err
+		return fmt.Errorf("start: %w", err)
 	}
-	return s.run(ctx, true)
+	return s.run(ctx)
 }
 
-// newRun builds the trainer and evaluator for cfg on a fresh backend: the previous run's backend is
-// closed first, which frees all its device memory (a paused run was checkpointed when it paused).
+// newRun builds the job for cfg on a fresh backend (see dropRun).
 func (s *Session) newRun(cfg train.Config) error {
-	if s.be != nil && s.t != nil {
-		s.dropRun()
-		s.be.Close()
-		s.be = nil
-	}
+	s.dropRun()
 	be, err := s.backend()
 	if err != nil {
-		return fmt.Errorf("start: %w", err)
+		return err
 	}
 	if sc := s.scaleCheck(); !sc.Fits {
-		return fmt.Errorf("start: %s", sc.Why)
+		return errors.New(sc.Why)
 	}
-	s.dropRun()
-	split := &data.Split{Train: s.split.Train.Head(cfg.TrainSubset), Test: s.split.Test}
-	t, err := train.NewTrainer(be, cfg, split.Train)
+	job, err := run.New(be, cfg, s.split, run.Options{CheckpointEvery: s.opt.CheckpointEvery, Save: s.saveCheckpoint})
 	if err != nil {
-		return fmt.Errorf("start: %w", err)
+		return err
 	}
-	ev, err := train.NewEvaluator(cfg, split)
-	if err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	s.t, s.ev = t, ev
-	s.lastCk, s.lastEmb = t.Step, t.Step
+	s.job, s.lastEmb = job, 0
 	return nil
 }
 
 func (s *Session) runInfo() RunInfo {
-	r := RunInfo{RunInfo: train.RunInfo{Config: s.t.Cfg, Backend: s.be.Name(), TrainImages: s.t.N, TestImages: s.split.Test.N,
-		Params: s.t.Arch.NumParams(), StepsPerEpoch: s.t.StepsPerEpoch(), TotalSteps: s.t.TotalSteps()}, Data: s.info, Step: s.t.Step}
-	if a, ok := s.be.(interface{ AllocatedBytes() uint64 }); ok {
-		r.GPUBytes = a.AllocatedBytes()
-	}
-	return r
+	return RunInfo{Info: s.job.Info(), Data: s.info, History: s.job.History}
 }
 
 // Resume continues a paused run.
 func (s *Session) Resume(ctx context.Context) error {
-	if s.State() != Paused || s.t == nil {
+	if s.State() != Paused || s.job == nil {
 		return errors.New("resume: no paused run")
 	}
-	return s.run(ctx, false)
+	return s.run(ctx)
 }
 
 // Pause asks the running loop to stop after the current step and checkpoint.
@@ -368,8 +362,10 @@ func (s *Session) interrupt(stop bool) {
 	}
 }
 
-// run trains until the end, a pause or a stop.
-func (s *Session) run(parent context.Context, fresh bool) error {
+// run trains until the end, a pause or a stop, and settles the state: done, paused, or stopped
+// (which is done, after the job's stop evaluation). A real error leaves the run paused, so nothing
+// trained is lost.
+func (s *Session) run(parent context.Context) error {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	s.mu.Lock()
@@ -380,44 +376,26 @@ func (s *Session) run(parent context.Context, fresh bool) error {
 		s.cancel = nil
 		s.mu.Unlock()
 	}()
-	s.emit(Event{Type: EvStarted, Data: s.runInfo()})
 	s.setState(Running, "")
-	if fresh {
-		// The encoder at random initialisation is the first point of every chart.
-		r, err := s.ev.Evaluate(ctx, s.t)
-		if err != nil {
-			return s.settle(ctx, err)
-		}
-		s.emit(Event{Type: EvEval, Data: r})
-		s.embedding()
-	}
-	_, err := s.t.Run(ctx, s.ev, (*observer)(s))
-	return s.settle(ctx, err)
-}
-
-// settle turns the end of a stretch of training into a state: done, paused or stopped (which is
-// done, after an evaluation), checkpointing in every case. A real error leaves the run paused, so
-// nothing trained is lost.
-func (s *Session) settle(ctx context.Context, err error) error {
+	obs := (*observer)(s)
+	err := s.job.Run(ctx, obs)
 	s.mu.Lock()
 	stop := s.stop
 	s.mu.Unlock()
+	t := s.job.T
 	switch {
 	case err == nil:
-		s.checkpoint()
 		s.setState(Done, "training finished")
 		return nil
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil && stop:
-		r, eerr := s.ev.Evaluate(context.Background(), s.t)
-		if eerr == nil {
-			s.emit(Event{Type: EvEval, Data: r})
+		if err := s.job.Stop(context.Background(), obs); err != nil {
+			s.setState(Paused, "error: "+err.Error())
+			return err
 		}
-		s.checkpoint()
-		s.setState(Done, fmt.Sprintf("stopped at step %d of %d", s.t.Step, s.t.TotalSteps()))
-		return eerr
+		s.setState(Done, fmt.Sprintf("stopped at step %d of %d", t.Step, t.TotalSteps()))
+		return nil
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		s.checkpoint()
-		s.setState(Paused, fmt.Sprintf("paused at step %d of %d", s.t.Step, s.t.TotalSteps()))
+		s.setState(Paused, fmt.Sprintf("paused at step %d of %d", t.Step, t.TotalSteps()))
 		return nil
 	default:
 		s.setState(Paused, "error: "+err.Error())

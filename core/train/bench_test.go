@@ -15,12 +15,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, m := range []struct{ method, variant string }{{"simclr", ""}, {"sogclr", ""}, {"emc2", "paper"}, {"emc2", "fresh"}} {
+	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"} {
 		for _, batch := range []int{32, 256} {
-			name := fmt.Sprintf("%s%s/B=%d", m.method, m.variant, batch)
+			name := fmt.Sprintf("%s/B=%d", m, batch)
 			b.Run(name, func(b *testing.B) {
 				cfg := DefaultConfig()
-				cfg.Method, cfg.Variant, cfg.Batch = m.method, m.variant, batch
+				cfg.Method, cfg.Variant, _ = ParseRunName(m)
+				cfg.Batch = batch
 				tr, err := NewTrainer(cpu.New(), cfg, s.Train)
 				if err != nil {
 					b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/mcmc"
 	"hash/crc32"
 	"io"
 	"maps"
@@ -23,19 +24,21 @@ import (
 const (
 	ckptMagic   = "EMC2CKPT"
 	ckptVersion = 1
-	maxHeader   = 1 << 20
+	maxHeader   = 64 << 20 // the header holds the run's metric history too
 	// paramsTensor is the tensor holding the encoder's flat parameter arena (model.Arch.Layout).
 	paramsTensor = "params"
 )
 
 // Checkpoint is a run's complete state between steps.
 type Checkpoint struct {
-	Config  Config               `json:"config"`
-	Step    int                  `json:"step"`
-	Images  int                  `json:"train_images"` // size of the training set the state is indexed by
-	Tensors []TensorInfo         `json:"tensors"`
-	F32     map[string][]float32 `json:"-"`
-	U32     map[string][]uint32  `json:"-"`
+	Config  Config       `json:"config"`
+	Step    int          `json:"step"`
+	Images  int          `json:"train_images"` // size of the training set the state is indexed by
+	Tensors []TensorInfo `json:"tensors"`
+	// Meta is the owner's record of the run (core/run keeps its metric history here), kept as is.
+	Meta json.RawMessage      `json:"meta,omitempty"`
+	F32  map[string][]float32 `json:"-"`
+	U32  map[string][]uint32  `json:"-"`
 }
 
 // TensorInfo names one stored tensor.
@@ -75,12 +78,20 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 	if c.Images != t.Data.N {
 		return fmt.Errorf("checkpoint was trained on %d images, the data has %d", c.Images, t.Data.N)
 	}
+	if c.Step > t.TotalSteps() {
+		return fmt.Errorf("checkpoint is at step %d, past the run's %d steps", c.Step, t.TotalSteps())
+	}
 	bufs := t.buffers()
 	for name, b := range bufs {
 		if isU32(name) {
 			v, ok := c.U32[name]
 			if !ok || len(v) != b.Len() {
 				return fmt.Errorf("checkpoint: tensor %s missing or of the wrong size", name)
+			}
+			for i, x := range v {
+				if x != mcmc.NoState && int(x) >= t.N {
+					return fmt.Errorf("checkpoint: tensor %s[%d] = %d is not one of the %d training images", name, i, x, t.N)
+				}
 			}
 			t.be.WriteU32(b, v)
 			continue
@@ -212,8 +223,20 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 	if err := json.Unmarshal(hdr, c); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
+	// A checkpoint's config is checked exactly as a command line's, before anything is sized from it.
+	if err := c.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.checkCounts(); err != nil {
+		return nil, err
+	}
 	c.F32, c.U32 = map[string][]float32{}, map[string][]uint32{}
+	seen := map[string]bool{}
 	for _, ti := range c.Tensors {
+		if seen[ti.Name] {
+			return nil, fmt.Errorf("tensor %s is stored twice", ti.Name)
+		}
+		seen[ti.Name] = true
 		if ti.Len < 0 || ti.Len > r.Len()/4 {
 			return nil, fmt.Errorf("tensor %s: length %d exceeds the file", ti.Name, ti.Len)
 		}
@@ -238,5 +261,31 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 	if r.Len() != 0 {
 		return nil, fmt.Errorf("%d unexpected bytes after the tensors", r.Len())
 	}
+	for name, v := range c.U32 {
+		for i, x := range v {
+			// Chain states index the training set; anything else would be read out of bounds.
+			if x != mcmc.NoState && int64(x) >= int64(c.Images) {
+				return nil, fmt.Errorf("tensor %s[%d] = %d is not one of the %d training images", name, i, x, c.Images)
+			}
+		}
+	}
 	return c, nil
+}
+
+// checkCounts checks the header's step and image count against each other and the config, so that
+// a checkpoint that parses can be restored onto its data without surprises.
+func (c *Checkpoint) checkCounts() error {
+	n := c.Images
+	if c.Config.FiniteViews {
+		n /= 2
+	}
+	switch {
+	case c.Images < 0 || c.Images > 1<<31:
+		return fmt.Errorf("%d training images: out of range", c.Images)
+	case n < c.Config.Batch:
+		return fmt.Errorf("%d training images are fewer than the batch of %d", n, c.Config.Batch)
+	case c.Step < 0 || int64(c.Step) > int64(n/c.Config.Batch)*int64(c.Config.Epochs):
+		return fmt.Errorf("step %d is outside the run's %d steps", c.Step, n/c.Config.Batch*c.Config.Epochs)
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
-// Package train runs contrastive pre-training end to end: it draws batches, runs the step (augment →
-// encoder → similarity → method weights → backward → optimizer) on a backend, evaluates the encoder
-// against its floors, reports progress to an Observer and writes checkpoints.
+// Package train runs contrastive pre-training on a backend: the Trainer owns a run's device state
+// and takes one optimisation step at a time (augment → encoder → similarity → method weights →
+// backward → optimizer); the Embedder runs the encoder forward over dataset images; the Evaluator
+// measures an encoder (linear probe, k-NN, exact global loss, health) against its floors; checkpoints
+// save and restore a Trainer bit for bit. When to step, evaluate and checkpoint is core/run's job.
 package train
 
 import (
@@ -12,25 +14,26 @@ import (
 	"github.com/emc2ml/emc2/core/optim"
 )
 
-// Config is everything a run depends on; its JSON form is saved beside the run's metrics.
+// Config is everything a run depends on; its JSON form is saved beside the run's metrics and in
+// every checkpoint. The enum fields parse themselves, so a bad name is refused where it is read.
 type Config struct {
-	Method      string  `json:"method"`        // simclr | sogclr | emc2
-	Variant     string  `json:"emc2_variant"`  // paper | fresh | iid (EMC² only)
-	Batch       int     `json:"batch"`         // B images per step (2B views)
-	Epochs      int     `json:"epochs"`        //
-	Beta        float64 `json:"beta"`          // inverse temperature 1/τ
-	LR          float64 `json:"lr"`            // base learning rate
-	Optimizer   string  `json:"optimizer"`     // sgd | adam | lars
-	Momentum    float64 `json:"momentum"`      // SGD / LARS
-	WeightDecay float64 `json:"weight_decay"`  //
-	Warmup      float64 `json:"warmup_epochs"` // linear warm-up, then cosine
-	BurnIn      float64 `json:"mcmc_burn_in"`  // EMC²: fraction of each view's sweep discarded
-	Gamma       float64 `json:"sogclr_gamma"`  // SogCLR: moving-average weight
-	Seed        uint64  `json:"seed"`
-	Data        string  `json:"data"`                  // data spec (see data.Open)
-	TrainSubset int     `json:"train_subset"`          // use only the first N training images (0 = all)
-	EvalSubset  int     `json:"eval_subset"`           // cap on the images the probe and k-NN train on (0 = all)
-	TestSubset  int     `json:"test_subset,omitempty"` // cap on the held-out images evaluated on (0 = all)
+	Method      Method       `json:"method"`        // simclr | sogclr | emc2
+	Variant     mcmc.Variant `json:"emc2_variant"`  // paper | fresh | iid (methods with chains)
+	Batch       int          `json:"batch"`         // B images per step (2B views)
+	Epochs      int          `json:"epochs"`        //
+	Beta        float64      `json:"beta"`          // inverse temperature 1/τ
+	LR          float64      `json:"lr"`            // base learning rate
+	Optimizer   optim.Kind   `json:"optimizer"`     // sgd | adam | lars
+	Momentum    float64      `json:"momentum"`      // SGD / LARS
+	WeightDecay float64      `json:"weight_decay"`  //
+	Warmup      float64      `json:"warmup_epochs"` // linear warm-up, then cosine
+	BurnIn      float64      `json:"mcmc_burn_in"`  // EMC²: fraction of each view's sweep discarded
+	Gamma       float64      `json:"sogclr_gamma"`  // SogCLR: moving-average weight
+	Seed        uint64       `json:"seed"`
+	Data        string       `json:"data"`                  // data spec (see data.Open)
+	TrainSubset int          `json:"train_subset"`          // use only the first N training images (0 = all)
+	EvalSubset  int          `json:"eval_subset"`           // cap on the images the probe and k-NN train on (0 = all)
+	TestSubset  int          `json:"test_subset,omitempty"` // cap on the held-out images evaluated on (0 = all)
 
 	Channels []int `json:"channels"` // conv blocks of the encoder
 	Hidden   int   `json:"hidden"`   // hidden (probe) width
@@ -50,8 +53,8 @@ type Config struct {
 // measurements recorded in the README ("Choosing the defaults").
 func DefaultConfig() Config {
 	return Config{
-		Method: "emc2", Variant: "fresh", Batch: 32, Epochs: 10, Beta: 1 / 0.1,
-		LR: 1e-3, Optimizer: "adam", Momentum: 0.9, WeightDecay: 1e-4, Warmup: 1,
+		Method: EMC2, Variant: mcmc.Fresh, Batch: 32, Epochs: 10, Beta: 1 / 0.1,
+		LR: 1e-3, Optimizer: optim.Adam, Momentum: 0.9, WeightDecay: 1e-4, Warmup: 1,
 		BurnIn: 0.5, Gamma: 0.9, Seed: 1, Data: "default",
 		Channels: []int{32, 64}, Hidden: 128, Proj: 64,
 		Aug: augment.Config{
@@ -63,52 +66,165 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first bad setting, naming the flag.
+// RunName labels the configuration's method: "simclr", "emc2-fresh".
+func (c Config) RunName() string { return RunName(c.Method, c.Variant) }
+
+// ExtraRows is the number of encoder rows the method needs beyond the 2B views.
+func (c Config) ExtraRows() int {
+	if !c.Method.valid() {
+		return 0
+	}
+	return c.Method.spec().extraRows(c)
+}
+
+// EncoderRows is the number of images the encoder runs per training step.
+func (c Config) EncoderRows() int { return 2*c.Batch + c.ExtraRows() }
+
+// SettingError is a setting out of its range. Setting is its name in the config's JSON
+// ("batch", "augment.flip_p"); each front end translates it to its own spelling (a flag, a form
+// field) — see SettingNames.
+type SettingError struct {
+	Setting string
+	Value   any
+	Want    string
+}
+
+func (e *SettingError) Error() string { return fmt.Sprintf("%s = %v: %s", e.Setting, e.Value, e.Want) }
+
+// Limits on sizes, so that a config can never ask for more memory than an address space holds or
+// overflow a step count; far above anything that trains in a browser tab or on one GPU.
+const (
+	MaxBatch      = 1 << 16
+	MaxEpochs     = 1 << 20
+	MaxWidth      = 1 << 14 // conv channels, hidden and projection widths
+	MaxConvBlocks = 8
+	MaxEvalImages = 1 << 24
+)
+
+// Validate reports the first setting out of its range. Every number must be finite.
 func (c Config) Validate() error {
-	switch c.Method {
-	case "simclr", "sogclr", "emc2":
-	default:
-		return fmt.Errorf("--method %q: want simclr, sogclr or emc2", c.Method)
+	bad := func(setting string, v any, want string) error { return &SettingError{setting, v, want} }
+	if !c.Method.valid() {
+		return bad("method", c.Method, "want one of simclr, sogclr, emc2")
 	}
-	if _, err := c.variant(); err != nil {
+	if _, err := mcmc.ParseVariant(c.Variant.String()); err != nil {
+		return bad("emc2_variant", c.Variant, "want paper, fresh or iid")
+	}
+	if _, err := optim.ParseKind(string(c.Optimizer)); err != nil {
+		return bad("optimizer", c.Optimizer, "want sgd, adam or lars")
+	}
+	ints := []struct {
+		name   string
+		v, lo  int
+		hi     int
+		reason string
+	}{
+		{"batch", c.Batch, 2, MaxBatch, "images per batch"},
+		{"epochs", c.Epochs, 1, MaxEpochs, "epochs"},
+		{"hidden", c.Hidden, 1, MaxWidth, "hidden width"},
+		{"proj", c.Proj, 1, MaxWidth, "projection width"},
+		{"train_subset", c.TrainSubset, 0, math.MaxInt32, "images (0 = all)"},
+		{"eval_subset", c.EvalSubset, 0, MaxEvalImages, "images (0 = all)"},
+		{"test_subset", c.TestSubset, 0, MaxEvalImages, "images (0 = all)"},
+		{"global_size", c.GlobalSize, 0, 1 << 16, "images (0 = off)"},
+		{"eval_every", c.EvalEvery, 0, MaxEpochs, "epochs (0 = only at the end)"},
+		{"log_every", c.LogEvery, 0, 1 << 20, "steps"},
+	}
+	for _, s := range ints {
+		if s.v < s.lo || s.v > s.hi {
+			return bad(s.name, s.v, fmt.Sprintf("want %d to %d %s", s.lo, s.hi, s.reason))
+		}
+	}
+	if len(c.Channels) == 0 || len(c.Channels) > MaxConvBlocks {
+		return bad("channels", c.Channels, fmt.Sprintf("want 1 to %d conv blocks", MaxConvBlocks))
+	}
+	for _, ch := range c.Channels {
+		if ch < 1 || ch > MaxWidth {
+			return bad("channels", c.Channels, fmt.Sprintf("want widths from 1 to %d", MaxWidth))
+		}
+	}
+	floats := []struct {
+		name    string
+		v       float64
+		lo, hi  float64
+		openLo  bool // lo itself is excluded
+		openHi  bool
+		explain string
+	}{
+		{"beta", c.Beta, 0, 1000, true, false, "want 0 < β ≤ 1000 (τ = 1/β ≥ 0.001)"},
+		{"lr", c.LR, 0, 1e6, true, false, "want a positive, finite learning rate"},
+		{"momentum", c.Momentum, 0, 1, false, true, "want 0 ≤ momentum < 1"},
+		{"weight_decay", c.WeightDecay, 0, 1e3, false, false, "want a finite weight decay ≥ 0"},
+		{"warmup_epochs", c.Warmup, 0, MaxEpochs, false, false, "want a finite number of epochs ≥ 0"},
+		{"mcmc_burn_in", c.BurnIn, 0, 1, false, true, "want a fraction in [0, 1)"},
+		{"sogclr_gamma", c.Gamma, 0, 1, true, false, "want 0 < γ ≤ 1"},
+	}
+	for _, f := range floats {
+		if !inRange(f.v, f.lo, f.hi, f.openLo, f.openHi) {
+			return bad(f.name, f.v, f.explain)
+		}
+	}
+	if err := validateAug(c.Aug); err != nil {
 		return err
-	}
-	if _, err := optim.ParseKind(c.Optimizer); err != nil {
-		return fmt.Errorf("--optimizer: %w", err)
-	}
-	switch {
-	case c.Batch < 2:
-		return fmt.Errorf("--batch %d: need at least 2 images per batch", c.Batch)
-	case c.Epochs < 1:
-		return fmt.Errorf("--epochs %d: need at least 1", c.Epochs)
-	case !(c.Beta > 0) || c.Beta > 1000 || math.IsInf(c.Beta, 0):
-		return fmt.Errorf("--beta %v: want 0 < β ≤ 1000 (τ = 1/β)", c.Beta)
-	case !(c.LR > 0):
-		return fmt.Errorf("--lr %v: want a positive learning rate", c.LR)
-	case c.BurnIn < 0 || c.BurnIn >= 1:
-		return fmt.Errorf("--mcmc-burn-in %v: want a fraction in [0, 1)", c.BurnIn)
-	case c.Gamma <= 0 || c.Gamma > 1:
-		return fmt.Errorf("--sogclr-gamma %v: want 0 < γ ≤ 1", c.Gamma)
-	case c.WeightDecay < 0 || c.Momentum < 0 || c.Momentum >= 1:
-		return fmt.Errorf("weight decay %v / momentum %v out of range", c.WeightDecay, c.Momentum)
-	case c.Warmup < 0:
-		return fmt.Errorf("--warmup %v: want ≥ 0 epochs", c.Warmup)
-	case c.TrainSubset < 0 || c.EvalSubset < 0 || c.TestSubset < 0 || c.GlobalSize < 0:
-		return fmt.Errorf("subset sizes must be ≥ 0")
-	case c.Hidden < 1 || c.Proj < 1 || len(c.Channels) == 0:
-		return fmt.Errorf("encoder widths must be positive and there must be a conv block")
 	}
 	return nil
 }
 
-func (c Config) variant() (mcmc.Variant, error) {
-	switch c.Variant {
-	case "paper":
-		return mcmc.Paper, nil
-	case "fresh", "":
-		return mcmc.Fresh, nil
-	case "iid":
-		return mcmc.IID, nil
+func inRange(v, lo, hi float64, openLo, openHi bool) bool {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return false
+	case v < lo || v > hi:
+		return false
+	case openLo && v == lo, openHi && v == hi:
+		return false
 	}
-	return 0, fmt.Errorf("--emc2-variant %q: want paper, fresh or iid", c.Variant)
+	return true
+}
+
+// validateAug checks the augmentation's probabilities, strengths and ranges.
+func validateAug(a augment.Config) error {
+	bad := func(setting string, v any, want string) error { return &SettingError{"augment." + setting, v, want} }
+	probs := []struct {
+		name string
+		v    float32
+	}{{"flip_p", a.FlipP}, {"jitter_p", a.JitterP}, {"gray_p", a.GrayP}, {"blur_p", a.BlurP}}
+	for _, p := range probs {
+		if !inRange(float64(p.v), 0, 1, false, false) {
+			return bad(p.name, p.v, "want a probability in [0, 1]")
+		}
+	}
+	strengths := []struct {
+		name string
+		v    float32
+		hi   float64
+	}{{"brightness", a.Brightness, 1}, {"contrast", a.Contrast, 1}, {"saturation", a.Saturation, 1},
+		{"hue", a.Hue, 0.5}, {"noise_std", a.NoiseStd, 1}}
+	for _, s := range strengths {
+		if !inRange(float64(s.v), 0, s.hi, false, false) {
+			return bad(s.name, s.v, fmt.Sprintf("want a strength in [0, %g]", s.hi))
+		}
+	}
+	lo, hi := float64(a.CropScale[0]), float64(a.CropScale[1])
+	if !(lo == 0 && hi == 0) && !(inRange(lo, 0, 1, true, false) && inRange(hi, lo, 1, false, false)) {
+		return bad("crop_scale", a.CropScale, "want area fractions 0 < lo ≤ hi ≤ 1 (or 0,0 for no crop)")
+	}
+	lo, hi = float64(a.CropRatio[0]), float64(a.CropRatio[1])
+	if !(lo == 0 && hi == 0) && !(inRange(lo, 0, 100, true, false) && inRange(hi, lo, 100, false, false)) {
+		return bad("crop_ratio", a.CropRatio, "want aspect ratios 0 < lo ≤ hi ≤ 100 (or 0,0 for 3/4..4/3)")
+	}
+	lo, hi = float64(a.BlurSigma[0]), float64(a.BlurSigma[1])
+	if !(inRange(lo, 0, 100, false, false) && inRange(hi, lo, 100, false, false)) {
+		return bad("blur_sigma", a.BlurSigma, "want σ in pixels with 0 ≤ lo ≤ hi ≤ 100")
+	}
+	return nil
+}
+
+// SettingNames lists every setting Validate can name, for front ends that translate them.
+func SettingNames() []string {
+	return []string{"method", "emc2_variant", "optimizer", "batch", "epochs", "hidden", "proj", "train_subset",
+		"eval_subset", "test_subset", "global_size", "eval_every", "log_every", "channels", "beta", "lr", "momentum",
+		"weight_decay", "warmup_epochs", "mcmc_burn_in", "sogclr_gamma", "augment.flip_p", "augment.jitter_p",
+		"augment.gray_p", "augment.blur_p", "augment.brightness", "augment.contrast", "augment.saturation",
+		"augment.hue", "augment.noise_std", "augment.crop_scale", "augment.crop_ratio", "augment.blur_sigma"}
 }

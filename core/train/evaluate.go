@@ -3,11 +3,8 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/emc2ml/emc2/core/augment"
-	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/eval"
 )
@@ -38,18 +35,25 @@ type Floor struct {
 	KNN10      float64 `json:"knn10_acc"`
 }
 
+// Floor names.
+const (
+	FloorRawPixels  = "raw pixels"
+	FloorRandomInit = "random init"
+)
+
+// AsFloor reads an evaluation of the encoder at random initialisation as the random-init floor.
+func (r EvalReport) AsFloor() Floor {
+	return Floor{Name: FloorRandomInit, ProbeTest: r.ProbeTest, ProbeTrain: r.ProbeTrain, KNN1: r.KNN1, KNN10: r.KNN10}
+}
+
 // Evaluator measures an encoder on a fixed split: the probe and k-NN train on (up to EvalSubset)
 // training images and test on the test images; the exact global loss and the health metrics use
 // the first GlobalSize test images under two fixed augmentations.
 type Evaluator struct {
 	Train, Test *data.Dataset
 	cfg         Config
-	images      map[*data.Dataset]backend.Buf
 	probe       eval.ProbeOptions
 }
-
-// globalStep is the augmentation counter of the fixed held-out views; training steps never reach it.
-const globalStep = math.MaxUint32
 
 // NewEvaluator prepares the evaluation split. Test must be non-empty.
 func NewEvaluator(cfg Config, split *data.Split) (*Evaluator, error) {
@@ -57,7 +61,7 @@ func NewEvaluator(cfg Config, split *data.Split) (*Evaluator, error) {
 		return nil, fmt.Errorf("evaluation needs a test set")
 	}
 	tr, te := spread(split.Train, cfg.EvalSubset), spread(split.Test, cfg.TestSubset)
-	return &Evaluator{Train: tr, Test: te, cfg: cfg, images: map[*data.Dataset]backend.Buf{}}, nil
+	return &Evaluator{Train: tr, Test: te, cfg: cfg}, nil
 }
 
 // spread returns at most n images of d (all when n is 0), evenly strided so that data stored class
@@ -73,52 +77,19 @@ func spread(d *data.Dataset, n int) *data.Dataset {
 	return d.Subset(idx)
 }
 
-func seq(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = i
-	}
-	return s
-}
-
-// Features runs the encoder over images idx of ds (views made with cfg, counters from base) and
-// returns the hidden features and the embeddings, row by row.
-func (ev *Evaluator) Features(t *Trainer, ds *data.Dataset, idx []int, cfg augment.Config, base uint32) (hidden, emb []float32) {
-	be := t.be
-	img, ok := ev.images[ds]
-	if !ok {
-		if ds == t.Data {
-			img = t.images // the training images are on the device already
-		} else {
-			img = be.UploadImages(ds.Pix)
-		}
-		ev.images[ds] = img
-	}
-	H, P := t.Arch.Hidden, t.Arch.Proj
-	hidden, emb = make([]float32, len(idx)*H), make([]float32, len(idx)*P)
-	rows := make([]uint32, t.encRows)
-	for lo := 0; lo < len(idx); lo += t.encRows {
-		n := min(t.encRows, len(idx)-lo)
-		for r := 0; r < n; r++ {
-			rows[r] = uint32(idx[lo+r])
-		}
-		be.WriteU32(t.rows, rows)
-		b := augment.Batch{Base: base + uint32(lo), Rows: n, InH: ds.H, InW: ds.W, C: ds.C, OutH: ds.H, OutW: ds.W, Cfg: cfg, Key: t.key, Step: globalStep}
-		be.Augment(t.x, img, t.rows, b)
-		t.Enc.Forward(t.x, n)
-		_ = be.Read(t.Enc.Hidden, hidden[lo*H:(lo+n)*H])
-		_ = be.Read(t.Enc.Out, emb[lo*P:(lo+n)*P])
-	}
-	return hidden, emb
-}
-
-// Evaluate measures the trainer's current encoder.
-func (ev *Evaluator) Evaluate(ctx context.Context, t *Trainer) (EvalReport, error) {
+// Evaluate measures the encoder behind e. The report's Step and Epoch are the caller's to fill.
+func (ev *Evaluator) Evaluate(ctx context.Context, e *Embedder) (EvalReport, error) {
 	start := time.Now()
-	r := EvalReport{Step: t.Step, Epoch: float64(t.Step) / float64(t.StepsPerEpoch())}
-	H := t.Arch.Hidden
-	trH, _ := ev.Features(t, ev.Train, seq(ev.Train.N), augment.Config{}, 0)
-	teH, _ := ev.Features(t, ev.Test, seq(ev.Test.N), augment.Config{}, 0)
+	var r EvalReport
+	H := e.Arch().Hidden
+	trH, _, err := e.EmbedAll(ev.Train)
+	if err != nil {
+		return r, err
+	}
+	teH, _, err := e.EmbedAll(ev.Test)
+	if err != nil {
+		return r, err
+	}
 	if ev.Train.Labeled() && ev.Test.Labeled() {
 		f, err := ev.measure(ctx, "encoder", trH, teH, H)
 		if err != nil {
@@ -128,7 +99,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, t *Trainer) (EvalReport, erro
 	}
 	r.EffRank = eval.EffectiveRank(teH, ev.Test.N, H)
 	if n := min(ev.cfg.GlobalSize, ev.Test.N); n >= 2 {
-		if err := ev.global(t, n, &r); err != nil {
+		if err := ev.global(e, n, &r); err != nil {
 			return r, err
 		}
 	}
@@ -153,7 +124,7 @@ func (ev *Evaluator) measure(ctx context.Context, name string, trX, teX []float3
 // RawPixelFloor measures the probe and k-NN on raw pixels scaled to [0, 1].
 func (ev *Evaluator) RawPixelFloor(ctx context.Context) (Floor, error) {
 	if !ev.Train.Labeled() || !ev.Test.Labeled() {
-		return Floor{Name: "raw pixels"}, nil
+		return Floor{Name: FloorRawPixels}, nil
 	}
 	px := func(ds *data.Dataset) []float32 {
 		out := make([]float32, len(ds.Pix))
@@ -162,72 +133,20 @@ func (ev *Evaluator) RawPixelFloor(ctx context.Context) (Floor, error) {
 		}
 		return out
 	}
-	return ev.measure(ctx, "raw pixels", px(ev.Train), px(ev.Test), ev.Train.ImageSize())
+	return ev.measure(ctx, FloorRawPixels, px(ev.Train), px(ev.Test), ev.Train.ImageSize())
 }
 
 // global fills the exact global loss, its gradient norm, and the alignment / uniformity of n
 // held-out images under two fixed augmentations.
-func (ev *Evaluator) global(t *Trainer, n int, r *EvalReport) error {
+func (ev *Evaluator) global(e *Embedder, n int, r *EvalReport) error {
 	idx := append(seq(n), seq(n)...) // row a·n + i is view a of image i
-	loss, g2, F, err := ev.ExactGlobal(t, ev.Test, idx, n, ev.cfg.Aug)
+	loss, g2, F, err := e.ExactGlobal(ev.Test, idx, n, ev.cfg.Aug, ev.cfg.Beta)
 	if err != nil {
 		return err
 	}
-	P := t.Arch.Proj
+	P := e.Arch().Proj
 	r.GlobalLoss, r.GradNorm2 = loss, g2
 	r.Alignment = eval.Alignment(F[:n*P], F[n*P:], n, P)
 	r.Uniformity = eval.Uniformity(F[:n*P], n, P)
 	return nil
-}
-
-// ExactGlobal computes the exact global contrastive loss (eval.GlobalLoss: every other view is a
-// candidate, the positive included) over the views of images idx of ds — row a·n + i must be view a
-// of image i, K = len(idx)/n views each, made with aug and fixed counters — and the squared norm of
-// its gradient w.r.t. the parameters, by back-propagating the exact feature gradient chunk by chunk.
-// It also returns the embeddings.
-func (ev *Evaluator) ExactGlobal(t *Trainer, ds *data.Dataset, idx []int, n int, aug augment.Config) (loss, gradNorm2 float64, F []float32, err error) {
-	loss, grad, F, err := ev.ExactGlobalGrad(t, ds, idx, n, aug)
-	for _, g := range grad {
-		gradNorm2 += g * g
-	}
-	return loss, gradNorm2, F, err
-}
-
-// ExactGlobalGrad is ExactGlobal with the gradient itself, in the layout of the parameters.
-func (ev *Evaluator) ExactGlobalGrad(t *Trainer, ds *data.Dataset, idx []int, n int, aug augment.Config) (loss float64, grad []float64, F []float32, err error) {
-	be := t.be
-	_, F = ev.Features(t, ds, idx, aug, 0)
-	P := t.Arch.Proj
-	loss, dF, err := eval.GlobalLoss(F, n, len(idx)/n, P, ev.cfg.Beta)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("global loss: %w", err)
-	}
-	total := t.Enc.Params.Len()
-	grad = make([]float64, total)
-	chunk := make([]float32, total)
-	rows := make([]uint32, t.encRows)
-	img := ev.images[ds]
-	dOut := make([]float32, t.encRows*P)
-	for lo := 0; lo < len(idx); lo += t.encRows {
-		m := min(t.encRows, len(idx)-lo)
-		for k := 0; k < m; k++ {
-			rows[k] = uint32(idx[lo+k])
-		}
-		be.WriteU32(t.rows, rows)
-		b := augment.Batch{Base: uint32(lo), Rows: m, InH: ds.H, InW: ds.W, C: ds.C, OutH: ds.H, OutW: ds.W, Cfg: aug, Key: t.key, Step: globalStep}
-		be.Augment(t.x, img, t.rows, b)
-		t.Enc.Forward(t.x, m)
-		for k := range dOut[:m*P] {
-			dOut[k] = float32(dF[lo*P+k])
-		}
-		be.Write(t.dOut, dOut[:m*P])
-		t.Enc.Backward(t.x, t.dOut, m)
-		if err := be.Read(t.Enc.Grads, chunk); err != nil {
-			return 0, nil, nil, fmt.Errorf("global gradient: %w", err)
-		}
-		for k, v := range chunk {
-			grad[k] += float64(v)
-		}
-	}
-	return loss, grad, F, nil
 }

@@ -68,8 +68,8 @@ func (c *Checkpoint) WriteSafetensors(w io.Writer, arch model.Arch) error {
 	}
 	header := map[string]any{"__metadata__": map[string]string{
 		"format":       "emc2",
-		"method":       cfg.Method,
-		"emc2_variant": cfg.Variant,
+		"method":       cfg.Method.String(),
+		"emc2_variant": cfg.Variant.String(),
 		"step":         strconv.Itoa(c.Step),
 		"beta":         strconv.FormatFloat(cfg.Beta, 'g', -1, 64),
 		"arch":         string(archJSON),

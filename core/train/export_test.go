@@ -23,7 +23,7 @@ import (
 // TestMarshalMatchesSave: Marshal gives exactly the bytes Save writes, and they parse back.
 func TestMarshalMatchesSave(t *testing.T) {
 	split := smallSplit(t)
-	tr, err := NewTrainer(cpu.New(), smallConfig("emc2", "fresh"), split.Train)
+	tr, err := NewTrainer(cpu.New(), smallConfig("emc2-fresh"), split.Train)
 	require.NoError(t, err)
 	tr.TrainStep()
 	ck, err := tr.Snapshot()
@@ -110,7 +110,7 @@ func readSafetensors(t *testing.T, b []byte) (map[string]string, map[string]stTe
 func TestWriteSafetensors(t *testing.T) {
 	// Three colour channels, two blocks and an odd pooled width exercise every shape rule.
 	arch := model.Arch{InH: 12, InW: 10, InC: 3, Channels: []int{4, 5}, Hidden: 7, Proj: 3}
-	cfg := smallConfig("emc2", "paper")
+	cfg := smallConfig("emc2-paper")
 	cfg.Channels, cfg.Hidden, cfg.Proj, cfg.Beta = arch.Channels, arch.Hidden, arch.Proj, 12.5
 	params := arch.Init(rng.NewKey(7))
 	ck := &Checkpoint{Config: cfg, Step: 42, Images: 100,

@@ -1,48 +1,165 @@
 package train
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/mcmc"
 	"github.com/emc2ml/emc2/core/objective"
 	"github.com/emc2ml/emc2/core/rng"
 )
 
-// method is one way of weighting the negatives. Adding a method means one type here plus its
-// weight kernel in the backend.
+// Method is a way of weighting the negatives.
+type Method int
+
+// The methods. Their order is the method table's.
+const (
+	SimCLR Method = iota // in-batch softmax (Chen et al., 2020)
+	SogCLR               // per-image moving averages of the global denominator (Yuan et al., 2022)
+	EMC2                 // Metropolis–Hastings chains over the in-batch views (Yau et al., 2024)
+)
+
+// methodSpec is one row of the method table: everything the rest of the code asks about a method.
+// Adding a method is one row here, one adapter type below, and its weight kernel in the backends.
+type methodSpec struct {
+	name   string // spelling in configs, flags and the page
+	title  string // for people
+	chains bool   // keeps Metropolis–Hastings chains, so the sampler variant applies
+	// extraRows is the number of encoder rows beyond the 2B views the method needs for c.
+	extraRows func(c Config) int
+	// build makes the method's device state for n training images; shape is the step's similarity
+	// matrix (2B rows × the encoder's rows).
+	build func(be backend.Backend, c Config, shape objective.Shape, n int, key rng.Key) method
+}
+
+var methodTable = []methodSpec{
+	SimCLR: {name: "simclr", title: "SimCLR", extraRows: noRows, build: newSimCLR},
+	SogCLR: {name: "sogclr", title: "SogCLR", extraRows: noRows, build: newSogCLR},
+	EMC2:   {name: "emc2", title: "EMC²", chains: true, extraRows: emc2Rows, build: newEMC2},
+}
+
+func noRows(Config) int { return 0 }
+
+// Methods lists every method.
+func Methods() []Method {
+	out := make([]Method, len(methodTable))
+	for i := range out {
+		out[i] = Method(i)
+	}
+	return out
+}
+
+func (m Method) spec() methodSpec {
+	if m < 0 || int(m) >= len(methodTable) {
+		return methodSpec{name: fmt.Sprintf("method(%d)", int(m))}
+	}
+	return methodTable[m]
+}
+
+// String returns the method's name ("simclr", "sogclr", "emc2").
+func (m Method) String() string { return m.spec().name }
+
+// Title is the method's name for people ("SimCLR", "EMC²").
+func (m Method) Title() string { return m.spec().title }
+
+// HasChains reports whether the method keeps Metropolis–Hastings chains (and a sampler variant).
+func (m Method) HasChains() bool { return m.spec().chains }
+
+func (m Method) valid() bool { return m >= 0 && int(m) < len(methodTable) }
+
+// ParseMethod reads a method's name.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods() {
+		if s == m.String() {
+			return m, nil
+		}
+	}
+	names := make([]string, len(methodTable))
+	for i, sp := range methodTable {
+		names[i] = sp.name
+	}
+	return 0, fmt.Errorf("unknown method %q (want %s)", s, strings.Join(names, ", "))
+}
+
+// UnmarshalText parses a method's name (JSON configs and flags).
+func (m *Method) UnmarshalText(b []byte) error {
+	v, err := ParseMethod(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+// MarshalText writes the method's name.
+func (m Method) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// RunName names a method with its sampler variant where it has one: "simclr", "emc2-fresh". It
+// is how experiments, run folders and reports label a configuration; ParseRunName reads it back.
+func RunName(m Method, v mcmc.Variant) string {
+	if m.HasChains() {
+		return m.String() + "-" + v.String()
+	}
+	return m.String()
+}
+
+// ParseRunName reads "simclr", "emc2" (the default variant), "emc2-paper" or "emc2:paper".
+func ParseRunName(s string) (Method, mcmc.Variant, error) {
+	name, variant, hasVariant := strings.Cut(strings.ReplaceAll(s, ":", "-"), "-")
+	m, err := ParseMethod(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	v := DefaultConfig().Variant
+	if hasVariant {
+		if !m.HasChains() {
+			return 0, 0, fmt.Errorf("method %q: %s has no sampler variants", s, name)
+		}
+		if v, err = mcmc.ParseVariant(variant); err != nil {
+			return 0, 0, fmt.Errorf("method %q: %w", s, err)
+		}
+	}
+	return m, v, nil
+}
+
+// MethodInfo describes a method to a front end (the page builds its method menu from it).
+type MethodInfo struct {
+	Name      string   `json:"name"`
+	Title     string   `json:"title"`
+	HasChains bool     `json:"has_chains"`
+	Variants  []string `json:"variants,omitempty"` // sampler variants, the default first
+}
+
+// MethodTable describes every method.
+func MethodTable() []MethodInfo {
+	var out []MethodInfo
+	def := DefaultConfig().Variant
+	for _, m := range Methods() {
+		info := MethodInfo{Name: m.String(), Title: m.Title(), HasChains: m.HasChains()}
+		if m.HasChains() {
+			info.Variants = []string{def.String()}
+			for _, v := range mcmc.Variants() {
+				if v != def {
+					info.Variants = append(info.Variants, v.String())
+				}
+			}
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// method is one way of weighting the negatives on a backend.
 type method interface {
-	// extraRows is the number of encoder rows beyond the 2B views (the fresh EMC² state views).
-	extraRows() int
 	// prepare runs before the augmentation, e.g. to gather the chains' state images into rows.
 	prepare(rows, batch backend.Buf)
 	// weights fills Ω and the step statistics from the similarity matrix.
 	weights(omega, stats, s, batch backend.Buf, step uint32)
 	// state lists the per-image buffers a checkpoint must keep, by name.
 	state() map[string]backend.Buf
-}
-
-func newMethod(be backend.Backend, c Config, n int, key rng.Key) method {
-	shape := objective.Shape{B: c.Batch, Cols: 2 * c.Batch, Beta: float32(c.Beta)}
-	switch c.Method {
-	case "sogclr":
-		m := &sogclr{be: be, p: objective.SogCLRParams{Shape: shape, Gamma: float32(c.Gamma)}, logU: be.Alloc(n)}
-		be.Write(m.logU, filled(n, objective.Unvisited))
-		return m
-	case "emc2":
-		v, _ := c.variant()
-		m := &emc2{be: be, chainIdx: be.AllocU32(n), chainScore: be.Alloc(n)}
-		if v.Rescores() {
-			shape.Cols = 3 * c.Batch
-		}
-		m.p = mcmc.Params{Shape: shape, BurnIn: float32(c.BurnIn), Variant: v, Key: key}
-		idx := make([]uint32, n)
-		for i := range idx {
-			idx[i] = mcmc.NoState
-		}
-		be.WriteU32(m.chainIdx, idx)
-		be.Write(m.chainScore, filled(n, objective.Unvisited))
-		return m
-	}
-	return &simclr{be: be, p: shape}
+	// chains returns the per-image chain buffers of a method that keeps chains (ok false otherwise).
+	chains() (idx, score backend.Buf, ok bool)
 }
 
 func filled(n int, v float32) []float32 {
@@ -58,9 +175,13 @@ type simclr struct {
 	p  objective.Shape
 }
 
-func (*simclr) extraRows() int                { return 0 }
-func (*simclr) prepare(_, _ backend.Buf)      {}
-func (*simclr) state() map[string]backend.Buf { return nil }
+func newSimCLR(be backend.Backend, _ Config, shape objective.Shape, _ int, _ rng.Key) method {
+	return &simclr{be: be, p: shape}
+}
+
+func (*simclr) prepare(_, _ backend.Buf)           {}
+func (*simclr) state() map[string]backend.Buf      { return nil }
+func (*simclr) chains() (_, _ backend.Buf, _ bool) { return nil, nil, false }
 func (m *simclr) weights(omega, stats, s, _ backend.Buf, _ uint32) {
 	m.be.SimCLRWeights(omega, stats, s, m.p)
 }
@@ -71,8 +192,14 @@ type sogclr struct {
 	logU backend.Buf // per image: log of the moving average u
 }
 
-func (*sogclr) extraRows() int           { return 0 }
-func (*sogclr) prepare(_, _ backend.Buf) {}
+func newSogCLR(be backend.Backend, c Config, shape objective.Shape, n int, _ rng.Key) method {
+	m := &sogclr{be: be, p: objective.SogCLRParams{Shape: shape, Gamma: float32(c.Gamma)}, logU: be.Alloc(n)}
+	be.Write(m.logU, filled(n, objective.Unvisited))
+	return m
+}
+
+func (*sogclr) prepare(_, _ backend.Buf)           {}
+func (*sogclr) chains() (_, _ backend.Buf, _ bool) { return nil, nil, false }
 func (m *sogclr) state() map[string]backend.Buf {
 	return map[string]backend.Buf{"sogclr.log_u": m.logU}
 }
@@ -87,11 +214,24 @@ type emc2 struct {
 	chainScore backend.Buf // per image: stored log-score β·s of the state
 }
 
-func (m *emc2) extraRows() int {
-	if m.p.Variant.Rescores() {
-		return m.p.B
+// emc2Rows: the variants that re-score the chain's state forward one view of each state image.
+func emc2Rows(c Config) int {
+	if c.Variant.Rescores() {
+		return c.Batch
 	}
 	return 0
+}
+
+func newEMC2(be backend.Backend, c Config, shape objective.Shape, n int, key rng.Key) method {
+	m := &emc2{be: be, chainIdx: be.AllocU32(n), chainScore: be.Alloc(n),
+		p: mcmc.Params{Shape: shape, BurnIn: float32(c.BurnIn), Variant: c.Variant, Key: key}}
+	idx := make([]uint32, n)
+	for i := range idx {
+		idx[i] = mcmc.NoState
+	}
+	be.WriteU32(m.chainIdx, idx)
+	be.Write(m.chainScore, filled(n, objective.Unvisited))
+	return m
 }
 
 func (m *emc2) prepare(rows, batch backend.Buf) {
@@ -103,6 +243,8 @@ func (m *emc2) prepare(rows, batch backend.Buf) {
 func (m *emc2) state() map[string]backend.Buf {
 	return map[string]backend.Buf{"emc2.chain_idx": m.chainIdx, "emc2.chain_score": m.chainScore}
 }
+
+func (m *emc2) chains() (_, _ backend.Buf, _ bool) { return m.chainIdx, m.chainScore, true }
 
 func (m *emc2) weights(omega, stats, s, batch backend.Buf, step uint32) {
 	p := m.p

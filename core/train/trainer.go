@@ -2,9 +2,7 @@ package train
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/backend"
@@ -15,7 +13,8 @@ import (
 	"github.com/emc2ml/emc2/core/rng"
 )
 
-// Trainer holds a run's device state: the dataset, the encoder, the optimizer and the method.
+// Trainer holds a run's device state (the dataset, the encoder, the optimizer and the method) and
+// takes one optimisation step at a time. core/run decides when.
 type Trainer struct {
 	Cfg  Config
 	Arch model.Arch
@@ -43,6 +42,7 @@ type Trainer struct {
 	perm       []int
 	permEpoch  int
 	statsSince int // steps written to the ring since the last read
+	emb        *Embedder
 }
 
 // NewTrainer builds the device state for cfg on be, with weights initialised from the seed.
@@ -61,7 +61,7 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 		n /= 2
 	}
 	if n < cfg.Batch {
-		return nil, fmt.Errorf("--batch %d is larger than the %d training images", cfg.Batch, n)
+		return nil, &SettingError{"batch", cfg.Batch, fmt.Sprintf("larger than the %d training images", n)}
 	}
 	arch := model.Arch{InH: train.H, InW: train.W, InC: train.C, Channels: cfg.Channels, Hidden: cfg.Hidden, Proj: cfg.Proj}
 	if err := arch.Validate(); err != nil {
@@ -70,12 +70,11 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	if err := checkLimits(be, cfg, arch, train); err != nil {
 		return nil, err
 	}
-	kind, _ := optim.ParseKind(cfg.Optimizer)
 	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, N: n, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1}
-	t.method = newMethod(be, cfg, n, t.key)
 	B := cfg.Batch
-	t.encRows = 2*B + t.method.extraRows()
+	t.encRows = cfg.EncoderRows()
 	t.cols = t.encRows
+	t.method = cfg.Method.spec().build(be, cfg, objective.Shape{B: B, Cols: t.cols, Beta: float32(cfg.Beta)}, n, t.key)
 	t.Enc = model.NewEncoder(be, arch, t.encRows, arch.Init(t.key))
 	t.images = be.UploadImages(train.Pix)
 	t.batch, t.rows = be.AllocU32(B), be.AllocU32(t.encRows)
@@ -85,7 +84,7 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	t.stats = be.Alloc(max(1, cfg.LogEvery) * backend.Align)
 	_, total := arch.Layout()
 	t.m, t.v = be.Alloc(total), be.Alloc(total)
-	t.optHP = optim.Params{Kind: kind, Momentum: float32(cfg.Momentum), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,
+	t.optHP = optim.Params{Kind: cfg.Optimizer, Momentum: float32(cfg.Momentum), Beta1: 0.9, Beta2: 0.999, Eps: 1e-8,
 		WeightDecay: float32(cfg.WeightDecay), Trust: 1e-3, Segments: t.Enc.Segments}
 	return t, nil
 }
@@ -97,7 +96,7 @@ func checkLimits(be backend.Backend, cfg Config, arch model.Arch, train *data.Da
 	if !ok {
 		return nil
 	}
-	rows := 3 * cfg.Batch // the fresh EMC² variant's rows, the most any method uses
+	rows := cfg.EncoderRows()
 	need := []struct {
 		what  string
 		bytes uint64
@@ -109,7 +108,7 @@ func checkLimits(be backend.Backend, cfg Config, arch model.Arch, train *data.Da
 	}
 	for _, n := range need {
 		if n.bytes > lim.MaxBindingBytes() {
-			return fmt.Errorf("%s need a %d MiB buffer, but the %s backend binds at most %d MiB: lower --batch, --train-subset or --image-size, or use --backend cpu",
+			return fmt.Errorf("%s need a %d MiB buffer, but the %s backend binds at most %d MiB: lower the batch size, the training subset or the image size, or train on the CPU backend",
 				n.what, n.bytes>>20, be.Name(), lim.MaxBindingBytes()>>20)
 		}
 	}
@@ -194,37 +193,40 @@ type StepStats struct {
 	StateShare float64 `json:"state_share"` // EMC² fresh: recorded on the re-scored state / recorded
 }
 
-// statsRequest is a read of the statistics ring on its way back from the device.
-type statsRequest struct {
+// StatsRequest is a read of the statistics ring on its way back from the device.
+type StatsRequest struct {
+	t     *Trainer
 	wait  func([]float32) error
-	steps int // steps it covers, ending with step last
-	last  int
+	Steps int // steps it covers, ending with step Last
+	Last  int
 }
 
-// requestStats starts reading the ring (the only read-back during training) without waiting.
-func (t *Trainer) requestStats() *statsRequest {
+// RequestStats starts reading back the statistics of the steps since the last request (the only
+// read-back during training) and returns at once; nil when no step was taken since.
+func (t *Trainer) RequestStats() *StatsRequest {
 	n := min(t.statsSince, max(1, t.Cfg.LogEvery))
 	if n == 0 {
 		return nil
 	}
 	t.statsSince = 0
-	return &statsRequest{wait: t.be.ReadAsync(t.stats), steps: n, last: t.Step}
+	return &StatsRequest{t: t, wait: t.be.ReadAsync(t.stats), Steps: n, Last: t.Step}
 }
 
-// collectStats waits for a request and averages its steps' statistics.
-func (t *Trainer) collectStats(r *statsRequest) (StepStats, error) {
+// Wait waits for the read and averages its steps' statistics.
+func (r *StatsRequest) Wait() (StepStats, error) {
+	t := r.t
 	ring := make([]float32, t.stats.Len())
 	if err := r.wait(ring); err != nil {
 		return StepStats{}, fmt.Errorf("read step statistics: %w", err)
 	}
 	var sum [objective.NumStats]float64
-	for s := 0; s < r.steps; s++ {
-		slot := ((r.last - 1 - s) % max(1, t.Cfg.LogEvery)) * backend.Align
+	for s := 0; s < r.Steps; s++ {
+		slot := ((r.Last - 1 - s) % max(1, t.Cfg.LogEvery)) * backend.Align
 		for k := range sum {
 			sum[k] += float64(ring[slot+k])
 		}
 	}
-	st := StepStats{Steps: r.steps, Loss: sum[objective.StatLoss] / float64(r.steps)}
+	st := StepStats{Steps: r.Steps, Loss: sum[objective.StatLoss] / float64(r.Steps)}
 	if sum[objective.StatProposals] > 0 {
 		st.AcceptRate = sum[objective.StatAccepted] / sum[objective.StatProposals]
 	}
@@ -237,115 +239,37 @@ func (t *Trainer) collectStats(r *statsRequest) (StepStats, error) {
 
 // ReadStats reads back and averages the statistics of the steps since the last read, waiting.
 func (t *Trainer) ReadStats() (StepStats, error) {
-	r := t.requestStats()
+	r := t.RequestStats()
 	if r == nil {
 		return StepStats{}, nil
 	}
-	return t.collectStats(r)
+	return r.Wait()
 }
 
-// Observer receives a run's progress. Calls come from the training goroutine.
-type Observer interface {
-	Started(info RunInfo)
-	Stepped(p Progress)
-	Evaluated(e EvalReport)
-}
-
-// RunInfo describes a run as it starts.
-type RunInfo struct {
-	Config        Config `json:"config"`
-	Backend       string `json:"backend"`
-	TrainImages   int    `json:"train_images"`
-	TestImages    int    `json:"test_images"`
-	Params        int    `json:"params"`
-	StepsPerEpoch int    `json:"steps_per_epoch"`
-	TotalSteps    int    `json:"total_steps"`
-}
-
-// Progress is reported every LogEvery steps.
-type Progress struct {
-	StepStats
-	Step         int     `json:"step"`
-	Epoch        float64 `json:"epoch"`
-	LR           float64 `json:"lr"`
-	ImagesPerSec float64 `json:"images_per_sec"` // training images (not views) per second
-	Elapsed      float64 `json:"elapsed_s"`
-	ETA          float64 `json:"eta_s"`
-}
-
-// NopObserver ignores everything.
-type NopObserver struct{}
-
-// Started does nothing.
-func (NopObserver) Started(RunInfo) {}
-
-// Stepped does nothing.
-func (NopObserver) Stepped(Progress) {}
-
-// Evaluated does nothing.
-func (NopObserver) Evaluated(EvalReport) {}
-
-// Run trains for the configured epochs from the current step, evaluating as configured, and returns
-// the evaluation history. Step statistics are requested every LogEvery steps and reported when they
-// have arrived (at the next request, an evaluation or the end), so the device never waits for the
-// host. Run stops cleanly, between steps, when ctx is cancelled (returning the history so far and
-// ctx's error).
-func (t *Trainer) Run(ctx context.Context, ev *Evaluator, obs Observer) ([]EvalReport, error) {
-	if obs == nil {
-		obs = NopObserver{}
-	}
-	var history []EvalReport
-	spe := t.StepsPerEpoch()
-	total := t.TotalSteps()
-	start, startStep := time.Now(), t.Step
-	var evalTime time.Duration // excluded from the throughput
-	logEvery := max(1, t.Cfg.LogEvery)
-	var pending *statsRequest
-	var pendingAt float64 // training seconds when pending was requested
-	report := func() error {
-		if pending == nil {
-			return nil
-		}
-		r, el := pending, pendingAt
-		pending = nil
-		st, err := t.collectStats(r)
-		if err != nil {
+// TrainTo takes steps until the trainer reaches step (or ctx is cancelled, between steps), reading
+// nothing back: for callers that need trained weights, not a run (core/run reports and evaluates).
+func (t *Trainer) TrainTo(ctx context.Context, step int) error {
+	for t.Step < min(step, t.TotalSteps()) {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		done := float64(r.last - startStep)
-		obs.Stepped(Progress{StepStats: st, Step: r.last, Epoch: float64(r.last) / float64(spe), LR: float64(t.lrAt(r.last)),
-			ImagesPerSec: done * float64(t.Cfg.Batch) / el, Elapsed: el, ETA: el / done * float64(total-r.last)})
-		return nil
-	}
-	for t.Step < total {
-		if err := ctx.Err(); err != nil {
-			return history, errors.Join(err, report())
-		}
 		t.TrainStep()
-		if t.Step%logEvery == 0 || t.Step == total {
-			req := t.requestStats()
-			if err := report(); err != nil {
-				return history, err
-			}
-			pending, pendingAt = req, (time.Since(start) - evalTime).Seconds()
-		}
-		if ev != nil && t.Step%spe == 0 {
-			epoch := t.Step / spe
-			if epoch == t.Cfg.Epochs || (t.Cfg.EvalEvery > 0 && epoch%t.Cfg.EvalEvery == 0) {
-				if err := report(); err != nil {
-					return history, err
-				}
-				// An epoch's evaluation always completes: a pause or Ctrl-C arriving during it
-				// takes effect after it, so no epoch goes unmeasured.
-				r, err := ev.Evaluate(context.WithoutCancel(ctx), t)
-				evalTime += time.Duration(r.Seconds * float64(time.Second))
-				if err != nil {
-					return history, err
-				}
-				history = append(history, r)
-				obs.Evaluated(r)
-			}
-		}
 	}
-	return history, report()
+	return t.be.Flush()
 }
+
+// Backend is the backend the trainer runs on.
+func (t *Trainer) Backend() backend.Backend { return t.be }
+
+// Embedder returns the embedder over the trainer's current weights (built on first use, with its own
+// scratch; the training images are shared with it).
+func (t *Trainer) Embedder() *Embedder {
+	if t.emb == nil {
+		t.emb = NewEmbedder(t.be, t.Enc, t.Cfg.Seed, min(t.encRows, EmbedRows))
+		t.emb.Share(t.Data, t.images)
+	}
+	return t.emb
+}
+
+// LRAt is the scheduled learning rate at a step.
+func (t *Trainer) LRAt(step int) float32 { return t.lrAt(step) }

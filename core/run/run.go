@@ -1,0 +1,411 @@
+// Package run owns one training run from its data to its summary, for every front end: the CLI
+// (native/), the page (core/session), the experiments and plans of several runs.
+//
+// A Job decides everything about a run's life that is not presentation: which images it trains on
+// (Prepare, then the config's subset), when the encoder is evaluated (at step 0 — the random-init
+// floor — every EvalEvery epochs and at the end), when the raw-pixel floor is measured (after the
+// first evaluation past step 0, so it never delays the first step), when checkpoints are taken
+// (every CheckpointEvery steps, on pause, on stop and at the end), what a pause and a stop mean, and
+// what the summary says. It keeps the run's metric history and stores it in its checkpoints, so a
+// restored run has its whole past.
+//
+// Front ends hear about the run through an Observer and present it; they call the job, never the
+// other way round:
+//
+//	front end → Job → train.Trainer / train.Evaluator → backend
+//	front end ← Observer events
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/train"
+)
+
+// MinTrain is the fewest training images Prepare leaves when it holds out a test set.
+const MinTrain = 2
+
+// Prepare gives a loaded split a test set when it has none: every tenth training image is held out
+// (see data.Split.HoldOut). It is the one definition of the held-out set, applied to the whole
+// loaded data before any subset, so runs with different subsets are measured on the same images.
+// It returns how many images it held out.
+func Prepare(split *data.Split) (int, error) {
+	k, err := split.HoldOut(MinTrain)
+	if err != nil {
+		return 0, fmt.Errorf("hold out a test set: %w", err)
+	}
+	return k, nil
+}
+
+// Select returns the images a run of cfg trains and is evaluated on: the first TrainSubset training
+// images of a prepared split (all when 0), and its test set.
+func Select(split *data.Split, cfg train.Config) *data.Split {
+	return &data.Split{Train: split.Train.Head(cfg.TrainSubset), Test: split.Test}
+}
+
+// Options are a front end's choices that do not change what is trained.
+type Options struct {
+	// CheckpointEvery is the number of steps between periodic checkpoints; 0 takes them only on
+	// pause, on stop and at the end.
+	CheckpointEvery int
+	// Save keeps a checkpoint (a file, the browser's storage); nil keeps none.
+	Save func(*train.Checkpoint) error
+}
+
+// Info describes a run as it starts or resumes.
+type Info struct {
+	Config        train.Config `json:"config"`
+	Name          string       `json:"name"` // "simclr", "emc2-fresh"
+	HasChains     bool         `json:"has_chains"`
+	Backend       string       `json:"backend"`
+	TrainImages   int          `json:"train_images"`
+	TestImages    int          `json:"test_images"`
+	Params        int          `json:"params"`
+	StepsPerEpoch int          `json:"steps_per_epoch"`
+	TotalSteps    int          `json:"total_steps"`
+	Step          int          `json:"step"`      // where this stretch of training starts
+	GPUBytes      uint64       `json:"gpu_bytes"` // device memory allocated (0 when the backend does not say)
+}
+
+// Progress is reported every LogEvery steps.
+type Progress struct {
+	train.StepStats
+	Step         int     `json:"step"`
+	Total        int     `json:"total"`
+	Epoch        float64 `json:"epoch"`
+	LR           float64 `json:"lr"`
+	ImagesPerSec float64 `json:"images_per_sec"` // training images (not views) per second
+	Elapsed      float64 `json:"elapsed_s"`      // training seconds of this stretch, evaluations excluded
+	ETA          float64 `json:"eta_s"`
+}
+
+// CheckpointInfo says that a checkpoint was taken (or failed).
+type CheckpointInfo struct {
+	Step  int    `json:"step"`
+	Total int    `json:"total"`
+	Data  string `json:"data"` // the data spec the checkpoint belongs to
+	Error string `json:"error,omitempty"`
+}
+
+// Observer hears about a run. Calls come from the goroutine that called Run or Stop, between steps,
+// so an observer may read from the job (embed images, look at a chain) while it handles one.
+type Observer interface {
+	Started(Info)
+	Status(what string) // what the job is doing now, for a status line ("evaluating …")
+	Stepped(Progress)
+	Evaluated(train.EvalReport)
+	Floor(train.Floor)
+	Checkpointed(CheckpointInfo)
+}
+
+// Nop is an Observer that ignores everything; embed it to handle only some events.
+type Nop struct{}
+
+func (Nop) Started(Info)                {}
+func (Nop) Status(string)               {}
+func (Nop) Stepped(Progress)            {}
+func (Nop) Evaluated(train.EvalReport)  {}
+func (Nop) Floor(train.Floor)           {}
+func (Nop) Checkpointed(CheckpointInfo) {}
+
+// History is what a run has reported so far; checkpoints carry it.
+type History struct {
+	Progress  []Progress         `json:"progress"`
+	Evals     []train.EvalReport `json:"evals"`
+	Floors    []train.Floor      `json:"floors"`
+	TrainSecs float64            `json:"train_s"` // training time so far, evaluations excluded
+	Stopped   bool               `json:"stopped,omitempty"`
+}
+
+// Job is one run: a trainer, its evaluator and its history.
+type Job struct {
+	Cfg     train.Config
+	Data    *data.Split // what the run trains (Train) and is evaluated on (Test)
+	T       *train.Trainer
+	Ev      *train.Evaluator
+	History History
+
+	be      backend.Backend
+	opt     Options
+	created time.Time
+	lastCk  int
+}
+
+// New builds a run of cfg on a prepared split (see Prepare): it selects the training images, builds
+// the trainer and the evaluator, and starts at step 0.
+func New(be backend.Backend, cfg train.Config, split *data.Split, opt Options) (*Job, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sel := Select(split, cfg)
+	t, err := train.NewTrainer(be, cfg, sel.Train)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := train.NewEvaluator(cfg, sel)
+	if err != nil {
+		return nil, err
+	}
+	return &Job{Cfg: cfg, Data: sel, T: t, Ev: ev, be: be, opt: opt, created: time.Now()}, nil
+}
+
+// Restore continues a run from a checkpoint taken on the same data: weights, optimizer and method
+// state, step, and the history the checkpoint carries.
+func (j *Job) Restore(ck *train.Checkpoint) error {
+	var h History
+	if len(ck.Meta) > 0 {
+		if err := json.Unmarshal(ck.Meta, &h); err != nil {
+			return fmt.Errorf("checkpoint history: %w", err)
+		}
+	}
+	if err := j.T.Restore(ck); err != nil {
+		return err
+	}
+	j.History, j.lastCk = h, j.T.Step
+	return nil
+}
+
+// Info describes the run now.
+func (j *Job) Info() Info {
+	c := j.Cfg
+	in := Info{Config: c, Name: c.RunName(), HasChains: c.Method.HasChains(), Backend: j.be.Name(),
+		TrainImages: j.T.N, TestImages: j.Data.Test.N, Params: j.T.Arch.NumParams(),
+		StepsPerEpoch: j.T.StepsPerEpoch(), TotalSteps: j.T.TotalSteps(), Step: j.T.Step}
+	if a, ok := j.be.(interface{ AllocatedBytes() uint64 }); ok {
+		in.GPUBytes = a.AllocatedBytes()
+	}
+	return in
+}
+
+// Done reports whether the run has ended: all its steps taken, or stopped early.
+func (j *Job) Done() bool { return j.History.Stopped || j.T.Step >= j.T.TotalSteps() }
+
+// Checkpoint snapshots the run, with its history.
+func (j *Job) Checkpoint() (*train.Checkpoint, error) {
+	ck, err := j.T.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	if ck.Meta, err = json.Marshal(j.History); err != nil {
+		return nil, fmt.Errorf("checkpoint history: %w", err)
+	}
+	return ck, nil
+}
+
+// checkpoint takes a checkpoint and hands it to Options.Save.
+func (j *Job) checkpoint(obs Observer) error {
+	j.lastCk = j.T.Step
+	if j.opt.Save == nil {
+		return nil
+	}
+	info := CheckpointInfo{Step: j.T.Step, Total: j.T.TotalSteps(), Data: j.Cfg.Data}
+	ck, err := j.Checkpoint()
+	if err == nil {
+		err = j.opt.Save(ck)
+	}
+	if err != nil {
+		err = fmt.Errorf("checkpoint at step %d: %w", j.T.Step, err)
+		info.Error = err.Error()
+	}
+	obs.Checkpointed(info)
+	return err
+}
+
+// evaluate measures the encoder now, records the report and tells obs. An evaluation always
+// completes: a pause or stop arriving during it takes effect after it, so no point goes unmeasured.
+func (j *Job) evaluate(ctx context.Context, obs Observer, what string) error {
+	obs.Status(what)
+	r, err := j.Ev.Evaluate(context.WithoutCancel(ctx), j.T.Embedder())
+	if err != nil {
+		return fmt.Errorf("evaluation at step %d: %w", j.T.Step, err)
+	}
+	r.Step, r.Epoch = j.T.Step, float64(j.T.Step)/float64(j.T.StepsPerEpoch())
+	j.History.Evals = append(j.History.Evals, r)
+	obs.Evaluated(r)
+	if r.Step == 0 && len(j.History.Evals) == 1 {
+		j.addFloor(r.AsFloor(), obs)
+	}
+	return nil
+}
+
+// rawFloor measures the raw-pixel floor once per run, after the first evaluation past step 0.
+func (j *Job) rawFloor(ctx context.Context, obs Observer) error {
+	for _, f := range j.History.Floors {
+		if f.Name == train.FloorRawPixels {
+			return nil
+		}
+	}
+	obs.Status("measuring the raw-pixel floor (probe and k-NN on pixels)")
+	f, err := j.Ev.RawPixelFloor(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("raw-pixel floor: %w", err)
+	}
+	j.addFloor(f, obs)
+	return nil
+}
+
+func (j *Job) addFloor(f train.Floor, obs Observer) {
+	j.History.Floors = append(j.History.Floors, f)
+	obs.Floor(f)
+}
+
+// Run trains from the current step until the run ends or ctx is cancelled. A new run first
+// evaluates the encoder at random initialisation. Run returns nil when all steps are taken (after
+// the final evaluation, the raw-pixel floor and a checkpoint), and ctx's error when cancelled
+// (after a checkpoint: the run is paused and Run may be called again, or Stop).
+func (j *Job) Run(ctx context.Context, obs Observer) error {
+	if obs == nil {
+		obs = Nop{}
+	}
+	if j.Done() {
+		return nil
+	}
+	obs.Started(j.Info())
+	if len(j.History.Evals) == 0 {
+		if err := j.evaluate(ctx, obs, "evaluating the encoder at random initialisation"); err != nil {
+			return err
+		}
+	}
+	t := j.T
+	spe, total := t.StepsPerEpoch(), t.TotalSteps()
+	start, startStep := time.Now(), t.Step
+	var evalSecs float64 // excluded from the throughput
+	defer func() { j.History.TrainSecs += time.Since(start).Seconds() - evalSecs }()
+	logEvery := max(1, j.Cfg.LogEvery)
+	var pending *train.StatsRequest
+	var pendingAt float64 // training seconds when pending was requested
+	report := func() error {
+		if pending == nil {
+			return nil
+		}
+		r, el := pending, pendingAt
+		pending = nil
+		st, err := r.Wait()
+		if err != nil {
+			return err
+		}
+		done := float64(r.Last - startStep)
+		p := Progress{StepStats: st, Step: r.Last, Total: total, Epoch: float64(r.Last) / float64(spe),
+			LR: float64(t.LRAt(r.Last)), ImagesPerSec: done * float64(j.Cfg.Batch) / el, Elapsed: el,
+			ETA: el / done * float64(total-r.Last)}
+		j.History.Progress = append(j.History.Progress, p)
+		obs.Stepped(p)
+		return nil
+	}
+	obs.Status("training")
+	for t.Step < total {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(err, report(), j.checkpoint(obs))
+		}
+		t.TrainStep()
+		if t.Step%logEvery == 0 || t.Step == total {
+			req := t.RequestStats()
+			if err := report(); err != nil {
+				return err
+			}
+			pending, pendingAt = req, time.Since(start).Seconds()-evalSecs
+		}
+		if t.Step%spe == 0 {
+			epoch := t.Step / spe
+			if epoch == j.Cfg.Epochs || (j.Cfg.EvalEvery > 0 && epoch%j.Cfg.EvalEvery == 0) {
+				if err := report(); err != nil {
+					return err
+				}
+				evalStart := time.Now()
+				err := j.evaluate(ctx, obs, fmt.Sprintf("evaluating the encoder after epoch %d", epoch))
+				if err == nil {
+					err = j.rawFloor(ctx, obs)
+				}
+				evalSecs += time.Since(evalStart).Seconds()
+				if err != nil {
+					return err
+				}
+				obs.Status("training")
+			}
+		}
+		if j.opt.CheckpointEvery > 0 && t.Step-j.lastCk >= j.opt.CheckpointEvery && t.Step < total {
+			_ = j.checkpoint(obs) // a failed periodic checkpoint is reported; training goes on
+		}
+	}
+	if err := report(); err != nil {
+		return err
+	}
+	return j.checkpoint(obs)
+}
+
+// Stop ends a paused run early: it evaluates what was trained (unless that step was just
+// evaluated), measures the raw-pixel floor if it is still missing, marks the run done and
+// checkpoints.
+func (j *Job) Stop(ctx context.Context, obs Observer) error {
+	if obs == nil {
+		obs = Nop{}
+	}
+	if j.History.Stopped {
+		return nil
+	}
+	if n := len(j.History.Evals); n == 0 || j.History.Evals[n-1].Step != j.T.Step {
+		if err := j.evaluate(ctx, obs, fmt.Sprintf("stopped at step %d: evaluating what was trained", j.T.Step)); err != nil {
+			return err
+		}
+	}
+	if err := j.rawFloor(ctx, obs); err != nil {
+		return err
+	}
+	j.History.Stopped = j.T.Step < j.T.TotalSteps()
+	return j.checkpoint(obs)
+}
+
+// Summary is what a run reports at its end (or now).
+type Summary struct {
+	Config     train.Config       `json:"config"`
+	Floors     []train.Floor      `json:"floors"`
+	Final      train.EvalReport   `json:"final"`
+	History    []train.EvalReport `json:"history"`
+	MeanAccept float64            `json:"mean_accept_rate"`
+	MeanStale  float64            `json:"mean_stale_share"`
+	TrainSecs  float64            `json:"train_s"`
+	WallSecs   float64            `json:"wall_s"` // since the job was built in this process
+	ImgPerSec  float64            `json:"images_per_sec"`
+	Steps      int                `json:"steps"`
+	Stopped    bool               `json:"stopped_early"`
+}
+
+// Summary sums the run up from its history.
+func (j *Job) Summary() Summary {
+	h := j.History
+	s := Summary{Config: j.Cfg, Floors: h.Floors, History: h.Evals, TrainSecs: h.TrainSecs, Steps: j.T.Step,
+		Stopped: h.Stopped, WallSecs: time.Since(j.created).Seconds()}
+	if n := len(h.Evals); n > 0 {
+		s.Final = h.Evals[n-1]
+	}
+	s.MeanAccept = mean(h.Progress, func(p Progress) float64 { return p.AcceptRate })
+	s.MeanStale = mean(h.Progress, func(p Progress) float64 { return p.StaleShare })
+	s.ImgPerSec = float64(j.T.Step*j.Cfg.Batch) / max(h.TrainSecs, 1e-9)
+	return s
+}
+
+// Floor returns the floor of that name, if it was measured.
+func (s Summary) Floor(name string) (train.Floor, bool) {
+	for _, f := range s.Floors {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return train.Floor{}, false
+}
+
+// mean averages a statistic over progress reports, each weighted by the steps it covers.
+func mean(ps []Progress, stat func(Progress) float64) float64 {
+	var s, n float64
+	for _, p := range ps {
+		s += stat(p) * float64(p.Steps)
+		n += float64(p.Steps)
+	}
+	return s / max(n, 1)
+}

@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
+	"github.com/emc2ml/emc2/core/session"
+	"github.com/emc2ml/emc2/core/train"
 )
 
 // tiny keeps a whole CLI run to a few seconds.
@@ -51,7 +61,7 @@ func TestTrainWritesARunFolder(t *testing.T) {
 	assert.Equal(t, 4, kinds["step"], "16 steps reported every 4")
 	assert.Equal(t, 1, kinds["summary"])
 
-	var s Summary
+	var s run.Summary
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &s))
@@ -67,17 +77,41 @@ func TestTrainRejectsBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--method", "byol"}, "--method"},
+		{[]string{"--method", "byol"}, "-method: unknown method"},
 		{[]string{"--tau", "-1"}, "--tau"},
 		{[]string{"--channels", "8,x"}, "--channels"},
 		{[]string{"--crop-scale", "0.9,0.2"}, "lo ≤ hi"},
 		{[]string{"--data", "/nonexistent/folder"}, "/nonexistent/folder"},
 		{[]string{"--backend", "tpu"}, "--backend"},
-		{[]string{"--batch", "100000"}, "larger than"},
+		{[]string{"--batch", "5000"}, "larger than"},
+		{[]string{"--batch", "100000"}, "--batch"},
+		{[]string{"--tau", "0"}, "--tau"},
+		{[]string{"--tau", "0.1", "--beta", "5"}, ""}, // τ wins; checked below by not failing on it
+		{[]string{"--flip", "2"}, "--flip 2: want a probability"},
+		{[]string{"--crop-scale", "0,5"}, "--crop-scale"},
+		{[]string{"--blur-sigma", "-5,-1"}, "--blur-sigma"},
+		{[]string{"--brightness", "1e30"}, "--brightness"},
+		{[]string{"--lr", "NaN"}, "--lr NaN"},
+		{[]string{"--momentum", "NaN"}, "--momentum"},
+		{[]string{"--warmup", "NaN"}, "--warmup"},
+		{[]string{"--sogclr-gamma", "NaN"}, "--sogclr-gamma"},
+		{[]string{"--mcmc-burn-in", "NaN"}, "--mcmc-burn-in"},
+		{[]string{"--noise", "NaN"}, "--noise"},
+		{[]string{"--epochs", "4611686018427387904"}, "--epochs"},
+		{[]string{"--hidden", "2000000000"}, "--hidden"},
+		{[]string{"--channels", "100000"}, "--channels"},
+		{[]string{"--emc2-variant", "exact"}, "-emc2-variant: unknown sampler variant"},
+		{[]string{"--optimizer", "rmsprop"}, "-optimizer: unknown optimizer"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			err := runTrain(context.Background(), append(append([]string{"--out", t.TempDir()}, tiny...), tc.args...))
+			if tc.want == "" {
+				return
+			}
+			out := t.TempDir()
+			err := runTrain(context.Background(), append(append([]string{"--out", out}, tiny...), tc.args...))
 			require.Error(t, err)
+			left, _ := os.ReadDir(out)
+			assert.Empty(t, left, "a refused run leaves no run folder")
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
@@ -90,4 +124,62 @@ func TestEvalRejectsBadCheckpoint(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "x.ckpt")
 	assert.Error(t, runEval(context.Background(), nil))
+}
+
+// TestCLIAndPageTrainTheSameImages loads a folder of class sub-folders without a test split (so a
+// test set is held out) through the CLI's path and through the page's engine, and checks that for
+// every subset size both train, and are evaluated, on the same images.
+func TestCLIAndPageTrainTheSameImages(t *testing.T) {
+	dir := t.TempDir()
+	for c := range 3 {
+		sub := filepath.Join(dir, fmt.Sprintf("class%d", c))
+		require.NoError(t, os.MkdirAll(sub, 0o755))
+		for i := range 41 {
+			img := image.NewGray(image.Rect(0, 0, 8, 8))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(c*70 + i*3 + p%5)
+			}
+			f, err := os.Create(filepath.Join(sub, fmt.Sprintf("%03d.png", i)))
+			require.NoError(t, err)
+			require.NoError(t, png.Encode(f, img))
+			require.NoError(t, f.Close())
+		}
+	}
+	for _, subset := range []int{0, 12, 50, 100, 110} {
+		t.Run(fmt.Sprint(subset), func(t *testing.T) {
+			cfg := train.DefaultConfig()
+			cfg.Data, cfg.TrainSubset, cfg.Batch, cfg.Channels, cfg.Hidden, cfg.Proj = dir, subset, 4, []int{2}, 4, 4
+
+			split, err := loadData(cfg, 8)
+			require.NoError(t, err)
+			cli, err := run.New(cpu.New(), cfg, split, run.Options{})
+			require.NoError(t, err)
+
+			var started session.RunInfo
+			var s *session.Session
+			s = session.New(func(e session.Event) {
+				if e.Type == session.EvStarted {
+					started = e.Data.(session.RunInfo)
+					s.Pause()
+				}
+			}, func() (backend.Backend, error) { return cpu.New(), nil }, session.Options{})
+			require.NoError(t, s.Load(session.Source{FS: os.DirFS(dir), Dir: ".", ImageSize: 8}))
+			require.NoError(t, s.Start(context.Background(), cfg))
+			page := s.TrainingData()
+			require.NotNil(t, page)
+
+			assert.Equal(t, sourceOf(cli.Data.Train), sourceOf(page.Train), "training images")
+			assert.Equal(t, sourceOf(cli.Data.Test), sourceOf(page.Test), "held-out images")
+			assert.Equal(t, cli.Data.Train.Pix, page.Train.Pix)
+			assert.Equal(t, cli.Info().TrainImages, started.TrainImages)
+		})
+	}
+}
+
+func sourceOf(d *data.Dataset) []int {
+	out := make([]int, d.N)
+	for i := range out {
+		out[i] = d.SourceIndex(i)
+	}
+	return out
 }

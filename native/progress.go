@@ -17,7 +17,7 @@ type progressBar struct {
 	tty      bool
 	total    int
 	chains   bool // show the MH acceptance rate
-	lastLine int // percent at the last plain line
+	lastLine int  // percent at the last plain line
 	lastDraw time.Time
 }
 

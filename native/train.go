@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
@@ -175,11 +174,17 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	defer be.Close()
+	var ckPath string // in the run folder, made once the job is known to be buildable
+	job, err := run.New(be, cfg, split, run.Options{Save: func(ck *train.Checkpoint) error { return ck.Save(ckPath) }})
+	if err != nil {
+		return flagError(err)
+	}
 	dir, err := newRunDir(*out, cfg)
 	if err != nil {
 		return err
 	}
-	res, err := trainAndReport(ctx, be, cfg, split, dir, os.Stdout, os.Stderr)
+	ckPath = filepath.Join(dir, "checkpoint.ckpt")
+	res, err := trainAndReport(ctx, job, dir, os.Stdout, os.Stderr)
 	if res != nil {
 		fmt.Fprintf(os.Stdout, "\nrun folder: %s\n", dir)
 	}
@@ -232,12 +237,8 @@ func newRunDir(root string, cfg train.Config) (string, error) {
 // trainAndReport runs a whole training job into dir: training with progress, the evaluations and
 // floors the job schedules, checkpoints, metrics, plots and the summary table. Ctrl-C (ctx) stops
 // the run early: what was trained is evaluated and saved.
-func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, split *data.Split, dir string, stdout, stderr *os.File) (*run.Summary, error) {
-	ckPath := filepath.Join(dir, "checkpoint.ckpt")
-	job, err := run.New(be, cfg, split, run.Options{Save: func(ck *train.Checkpoint) error { return ck.Save(ckPath) }})
-	if err != nil {
-		return nil, err
-	}
+func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stderr *os.File) (*run.Summary, error) {
+	cfg := job.Cfg
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
@@ -251,7 +252,7 @@ func trainAndReport(ctx context.Context, be backend.Backend, cfg train.Config, s
 	sel := job.Data
 	fmt.Fprintf(stdout, "emc2 train: %s on %s (%d train / %d test images, %dx%dx%d), batch %d, %d epochs, β=%.3g, %s lr %.3g, backend %s, %d parameters\n",
 		methodTitle(cfg), sel.Train.Name, sel.Train.N, sel.Test.N, sel.Train.H, sel.Train.W, sel.Train.C,
-		cfg.Batch, cfg.Epochs, cfg.Beta, cfg.Optimizer, cfg.LR, be.Name(), info.Params)
+		cfg.Batch, cfg.Epochs, cfg.Beta, cfg.Optimizer, cfg.LR, info.Backend, info.Params)
 
 	obs := &cliObserver{bar: newProgressBar(stderr, info.TotalSteps, cfg.Method.HasChains()), rec: rec, stderr: stderr}
 	runErr := job.Run(ctx, obs)

@@ -276,7 +276,14 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 	spe, total := t.StepsPerEpoch(), t.TotalSteps()
 	start, startStep := time.Now(), t.Step
 	var evalSecs float64 // excluded from the throughput
-	defer func() { j.History.TrainSecs += time.Since(start).Seconds() - evalSecs }()
+	trainSecs0 := j.History.TrainSecs
+	final := false // the time was accounted for the last checkpoint; it must agree with it
+	account := func() { j.History.TrainSecs = trainSecs0 + time.Since(start).Seconds() - evalSecs }
+	defer func() {
+		if !final {
+			account()
+		}
+	}()
 	logEvery := max(1, j.Cfg.LogEvery)
 	var pending *train.StatsRequest
 	var pendingAt float64 // training seconds when pending was requested
@@ -301,7 +308,10 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 	obs.Status("training")
 	for t.Step < total {
 		if err := ctx.Err(); err != nil {
-			return errors.Join(err, report(), j.checkpoint(obs))
+			rerr := report()
+			account()
+			final = true
+			return errors.Join(err, rerr, j.checkpoint(obs))
 		}
 		t.TrainStep()
 		if t.Step%logEvery == 0 || t.Step == total {
@@ -330,12 +340,15 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 			}
 		}
 		if j.opt.CheckpointEvery > 0 && t.Step-j.lastCk >= j.opt.CheckpointEvery && t.Step < total {
+			account()
 			_ = j.checkpoint(obs) // a failed periodic checkpoint is reported; training goes on
 		}
 	}
 	if err := report(); err != nil {
 		return err
 	}
+	account()
+	final = true
 	return j.checkpoint(obs)
 }
 

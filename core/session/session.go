@@ -335,6 +335,14 @@ func (s *Session) newRun(cfg train.Config) error {
 	return nil
 }
 
+// TrainingData is what the current run trains (Train) and is evaluated on (Test), or nil without a run.
+func (s *Session) TrainingData() *data.Split {
+	if s.job == nil {
+		return nil
+	}
+	return s.job.Data
+}
+
 func (s *Session) runInfo() RunInfo {
 	return RunInfo{Info: s.job.Info(), Data: s.info, History: s.job.History}
 }

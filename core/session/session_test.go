@@ -13,6 +13,7 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -20,12 +21,12 @@ import (
 // the training loop, like the page's messages arriving between steps).
 type recorder struct {
 	events     []Event
-	onProgress func(Progress)
+	onProgress func(run.Progress)
 }
 
 func (r *recorder) emit(e Event) {
 	r.events = append(r.events, e)
-	if p, ok := e.Data.(Progress); ok && r.onProgress != nil {
+	if p, ok := e.Data.(run.Progress); ok && r.onProgress != nil {
 		r.onProgress(p)
 	}
 }
@@ -77,7 +78,12 @@ func tinyFiles(t *testing.T, seed byte) fstest.MapFS {
 
 func tinyConfig(method string) train.Config {
 	c := train.DefaultConfig()
-	c.Method, c.Batch, c.Epochs, c.Channels, c.Hidden, c.Proj = method, 8, 2, []int{4}, 16, 8
+	m, v, err := train.ParseRunName(method)
+	if err != nil {
+		panic(err)
+	}
+	c.Method, c.Variant = m, v
+	c.Batch, c.Epochs, c.Channels, c.Hidden, c.Proj = 8, 2, []int{4}, 16, 8
 	c.LogEvery, c.GlobalSize, c.EvalEvery = 2, 16, 1
 	return c
 }
@@ -132,7 +138,7 @@ func TestRunReportsEverything(t *testing.T) {
 	assert.Equal(t, 24, started.TotalSteps)
 	prog := rec.of(EvProgress)
 	require.NotEmpty(t, prog)
-	assert.Equal(t, 24, prog[len(prog)-1].Data.(Progress).Step)
+	assert.Equal(t, 24, prog[len(prog)-1].Data.(run.Progress).Step)
 	assert.Len(t, rec.of(EvEval), 3, "random init, then every epoch")
 	assert.NotEmpty(t, rec.of(EvFloor))
 	emb := rec.last(EvEmbedding).Data.(Embedding)
@@ -140,7 +146,7 @@ func TestRunReportsEverything(t *testing.T) {
 	assert.Len(t, emb.Labels, 12)
 	cks := rec.of(EvCheckpoint)
 	require.GreaterOrEqual(t, len(cks), 3, "every 10 steps and at the end")
-	assert.Equal(t, 24, cks[len(cks)-1].Data.(CheckpointInfo).Step)
+	assert.Equal(t, 24, cks[len(cks)-1].Data.(run.CheckpointInfo).Step)
 
 	ch := rec.last(EvChain).Data.(ChainReport)
 	assert.Equal(t, 3, ch.Anchor)
@@ -163,7 +169,7 @@ func TestChainInspectorNeedsEMC2(t *testing.T) {
 
 // finalLoss is the last reported training loss of a run.
 func finalLoss(rec *recorder) float64 {
-	return rec.last(EvProgress).Data.(Progress).Loss
+	return rec.last(EvProgress).Data.(run.Progress).Loss
 }
 
 func TestPauseResumeAndRestoreContinueExactly(t *testing.T) {
@@ -176,7 +182,7 @@ func TestPauseResumeAndRestoreContinueExactly(t *testing.T) {
 	// Pause at the first report past step 6, then resume in the same session.
 	rec := &recorder{}
 	s := newTiny(t, rec)
-	rec.onProgress = func(p Progress) {
+	rec.onProgress = func(p run.Progress) {
 		if p.Step >= 6 {
 			s.Pause()
 		}
@@ -184,36 +190,79 @@ func TestPauseResumeAndRestoreContinueExactly(t *testing.T) {
 	require.NoError(t, s.Start(context.Background(), cfg))
 	require.Equal(t, Paused, s.State())
 	paused := rec.last(EvCheckpoint)
-	step := paused.Data.(CheckpointInfo).Step
+	step := paused.Data.(run.CheckpointInfo).Step
 	assert.Less(t, step, 24)
 	rec.onProgress = nil
 	require.NoError(t, s.Resume(context.Background()))
 	assert.Equal(t, Done, s.State())
 	assert.Equal(t, finalLoss(ref), finalLoss(rec), "pause + resume trains exactly as one run")
 
-	// A new session (a reloaded page) restores the paused checkpoint on the same data.
+	// A new session (a reloaded page) restores the paused checkpoint on the same data, with the
+	// history of the run so far in its started event.
 	rec2 := &recorder{}
 	s2 := newTiny(t, rec2)
-	require.NoError(t, s2.Restore(paused.Bytes))
+	require.NoError(t, s2.Restore(context.Background(), paused.Bytes, nil, false))
 	assert.Equal(t, Paused, s2.State())
-	assert.Equal(t, step, rec2.last(EvStarted).Data.(RunInfo).Step)
+	started := rec2.last(EvStarted).Data.(RunInfo)
+	assert.Equal(t, step, started.Step)
+	assert.Len(t, started.History.Evals, 1, "the evaluation at step 0")
+	assert.NotEmpty(t, started.History.Progress)
+	assert.Equal(t, started.History.Progress[len(started.History.Progress)-1].Step, step)
 	require.NoError(t, s2.Resume(context.Background()))
 	assert.Equal(t, finalLoss(ref), finalLoss(rec2))
-	assert.Equal(t, refCk, rec2.last(EvCheckpoint).Bytes, "the restored run ends in the same state, bit for bit")
+	sameState(t, refCk, rec2.last(EvCheckpoint).Bytes, "the restored run ends in the same state, bit for bit")
 
-	// Other data refuses the checkpoint and keeps no run.
+	// One command does a reloaded page's resume: the checkpoint, its data, and resume.
+	rec4 := &recorder{}
+	s4 := New(rec4.emit, cpuOpen, Options{CheckpointEvery: 10, EmbedEvery: 6, EmbedImages: 12})
+	require.NoError(t, s4.Restore(context.Background(), paused.Bytes, &Source{FS: tinyFiles(t, 0), Dir: "tiny"}, true))
+	assert.Equal(t, Done, s4.State())
+	sameState(t, refCk, rec4.last(EvCheckpoint).Bytes)
+
+	// Other data refuses the checkpoint; a damaged one changes nothing.
 	rec3 := &recorder{}
 	s3 := New(rec3.emit, cpuOpen, Options{})
 	require.NoError(t, s3.Load(Source{FS: tinyFiles(t, 1), Dir: "tiny"}))
-	require.ErrorContains(t, s3.Restore(paused.Bytes), "was trained on")
-	require.ErrorContains(t, s3.Restore(paused.Bytes[:100]), "restore")
+	require.ErrorContains(t, s3.Restore(context.Background(), paused.Bytes, nil, false), "was trained on")
+	require.ErrorContains(t, s3.Restore(context.Background(), paused.Bytes[:100], nil, false), "restore")
 	assert.Equal(t, Ready, s3.State())
+}
+
+// sameState checks that two checkpoints hold the same run state: step, weights, optimizer and
+// method state, bit for bit (their histories differ in timings).
+func sameState(t *testing.T, a, b []byte, msg ...any) {
+	t.Helper()
+	ca, err := train.ParseCheckpoint(a)
+	require.NoError(t, err)
+	cb, err := train.ParseCheckpoint(b)
+	require.NoError(t, err)
+	assert.Equal(t, ca.Step, cb.Step, msg...)
+	assert.Equal(t, ca.F32, cb.F32, msg...)
+	assert.Equal(t, ca.U32, cb.U32, msg...)
+}
+
+// TestFailedRestoreKeepsThePausedRun: a checkpoint that does not parse leaves the paused run as it
+// was, resumable.
+func TestFailedRestoreKeepsThePausedRun(t *testing.T) {
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	rec.onProgress = func(run.Progress) { s.Pause() }
+	require.NoError(t, s.Start(context.Background(), tinyConfig("emc2-paper")))
+	require.Equal(t, Paused, s.State())
+	good := rec.last(EvCheckpoint).Bytes
+	bad := append([]byte(nil), good...)
+	bad[len(bad)/2] ^= 1
+	require.ErrorContains(t, s.Restore(context.Background(), bad, nil, false), "checksum")
+	assert.Equal(t, Paused, s.State())
+	rec.onProgress = nil
+	require.NoError(t, s.Resume(context.Background()))
+	assert.Equal(t, Done, s.State())
 }
 
 func TestStopEvaluatesAndEnds(t *testing.T) {
 	rec := &recorder{}
 	s := newTiny(t, rec)
-	rec.onProgress = func(p Progress) { s.Stop() }
+	rec.onProgress = func(p run.Progress) { s.Stop() }
 	require.NoError(t, s.Start(context.Background(), tinyConfig("sogclr")))
 	assert.Equal(t, Done, s.State())
 	st := rec.last(EvState).Data.(StateInfo)
@@ -259,7 +308,7 @@ func TestBusyAndEmpty(t *testing.T) {
 	rec := &recorder{}
 	s := New(rec.emit, cpuOpen, Options{})
 	require.ErrorContains(t, s.Start(context.Background(), tinyConfig("emc2")), "load data first")
-	require.ErrorContains(t, s.Restore(nil), "load")
+	require.ErrorContains(t, s.Restore(context.Background(), nil, nil, false), "restore")
 	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
 	bad := tinyConfig("emc2")
 	bad.Batch = 500
@@ -267,7 +316,7 @@ func TestBusyAndEmpty(t *testing.T) {
 	assert.Equal(t, Ready, s.State())
 
 	var loadErr error
-	rec.onProgress = func(Progress) {
+	rec.onProgress = func(run.Progress) {
 		loadErr = s.Load(Source{Default: true})
 		s.Pause()
 	}
@@ -322,6 +371,6 @@ func TestEachRunGetsAFreshBackend(t *testing.T) {
 	assert.Equal(t, [2]int{1, 0}, [2]int{opened, closed})
 	require.NoError(t, s.Start(context.Background(), cfg))
 	assert.Equal(t, [2]int{2, 1}, [2]int{opened, closed}, "the second run freed the first one's device memory")
-	require.NoError(t, s.Restore(rec.last(EvCheckpoint).Bytes))
+	require.NoError(t, s.Restore(context.Background(), rec.last(EvCheckpoint).Bytes, nil, false))
 	assert.Equal(t, [2]int{3, 2}, [2]int{opened, closed})
 }

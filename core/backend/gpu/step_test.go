@@ -7,6 +7,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,10 +43,12 @@ func segmentsOf(t *testing.T, be backend.Backend, tr *train.Trainer, buf backend
 func TestTrainingStepParity(t *testing.T) {
 	c, g := backends(t)
 	split := stepSplit(t, 64, 32)
-	for _, m := range []struct{ method, variant string }{{"simclr", ""}, {"sogclr", ""}, {"emc2", "paper"}, {"emc2", "fresh"}} {
-		t.Run(m.method+m.variant, func(t *testing.T) {
+	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"} {
+		t.Run(m, func(t *testing.T) {
 			cfg := train.DefaultConfig()
-			cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = m.method, m.variant, 8, []int{8, 16}, 1
+			method, variant, err := train.ParseRunName(m)
+			require.NoError(t, err)
+			cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
 			tc, err := train.NewTrainer(c, cfg, split.Train)
 			require.NoError(t, err)
 			tg, err := train.NewTrainer(g, cfg, split.Train)
@@ -90,17 +93,13 @@ func TestShortRunMatchesCPU(t *testing.T) {
 	split := stepSplit(t, 256, 128)
 	cfg := train.DefaultConfig()
 	cfg.Batch, cfg.Epochs, cfg.Channels, cfg.Hidden, cfg.Proj, cfg.GlobalSize, cfg.LogEvery = 16, 2, []int{8, 16}, 32, 16, 64, 8
-	run := func(be backend.Backend) train.EvalReport {
-		tr, err := train.NewTrainer(be, cfg, split.Train)
+	final := func(be backend.Backend) train.EvalReport {
+		j, err := run.New(be, cfg, split, run.Options{})
 		require.NoError(t, err)
-		ev, err := train.NewEvaluator(cfg, split)
-		require.NoError(t, err)
-		hist, err := tr.Run(context.Background(), ev, nil)
-		require.NoError(t, err)
-		require.Len(t, hist, 1)
-		return hist[0]
+		require.NoError(t, j.Run(context.Background(), nil))
+		return j.Summary().Final
 	}
-	rc, rg := run(c), run(g)
+	rc, rg := final(c), final(g)
 	t.Logf("cpu: global loss %.4f probe %.4f | gpu: global loss %.4f probe %.4f", rc.GlobalLoss, rc.ProbeTest, rg.GlobalLoss, rg.ProbeTest)
 	assert.InDelta(t, rc.GlobalLoss, rg.GlobalLoss, 0.05*rc.GlobalLoss)
 	assert.InDelta(t, rc.ProbeTest, rg.ProbeTest, 0.05)

@@ -33,15 +33,20 @@ serve: build
 run: build
 	./$(BIN) train --out runs $(ARGS)
 
+# Every test: vet and gofmt, the Go tests (CPU reference, GPU parity on whatever WebGPU adapter exists),
+# the pure-Go packages as WebAssembly, the GPU tests in Chromium, and the trainer page end to end.
 test: vet fmt-check test-go test-wasm test-browser test-trainer
 
+# go vet, natively and for the browser build.
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
+# Fails on any Go file gofmt would change.
 fmt-check:
 	@out=$$(gofmt -l core native wasm shaders web 2>/dev/null); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
 
+# The Go tests of every package.
 test-go:
 	$(GO) test ./...
 
@@ -55,7 +60,7 @@ test-wasm:
 # The GPU backend's tests inside headless Chromium (Debian's /usr/bin/chromium, driven by the npm
 # package playwright-core; install it with `npm ci`), on SwiftShader (core WebGPU) and on lavapipe
 # through ANGLE (compatibility mode). Without node or Chromium: a SKIPPED line, or a failure under
-# CI=true. bench-browser runs BenchmarkGemm and BenchmarkConvForward there. Built into web/build/.
+# CI=true. Built into web/build/.
 .PHONY: test-browser bench-browser
 BROWSER_PREP = set -e; why=""; command -v node >/dev/null || why="node not found"; \
 	[ -n "$$why" ] || [ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || why="no Chromium at $${CHROMIUM:-/usr/bin/chromium}"; \
@@ -70,15 +75,15 @@ BROWSER_PREP = set -e; why=""; command -v node >/dev/null || why="node not found
 test-browser:
 	@$(BROWSER_PREP); node web/test/gpu_test.mjs $(BROWSER_ARGS)
 
-# The trainer page end to end in Chromium on lavapipe (web/test/trainer_test.mjs): load, bad upload,
-# train, match the native GPU run, pause, reload, resume, chain inspector, exports, no foreign
-# requests. Screenshots land in web/build/screenshots/.
 # The trainer page at scale (minutes; not part of `make test`): 3,000 camera-sized photos and the full
 # Fashion-MNIST (Debian's dataset-fashion-mnist) load and train in one tab.
 .PHONY: test-scale
 test-scale: build
 	node web/test/scale_test.mjs $(BROWSER_ARGS)
 
+# The trainer page end to end in Chromium on lavapipe (web/test/trainer_test.mjs): load, bad upload,
+# train, match the native GPU run, pause, reload, resume, chain inspector, exports, no foreign
+# requests. Screenshots land in web/build/screenshots/.
 .PHONY: test-trainer
 test-trainer: build
 	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
@@ -86,6 +91,7 @@ test-trainer: build
 	  echo; echo "*** SKIPPED: browser trainer tests (node or Chromium missing) ***"; echo; exit 0; fi; \
 	node web/test/trainer_test.mjs $(BROWSER_ARGS)
 
+# BenchmarkGemm and BenchmarkConvForward inside Chromium (see test-browser).
 bench-browser:
 	@$(BROWSER_PREP); node web/test/gpu_test.mjs --bench $(BROWSER_ARGS)
 
@@ -97,5 +103,6 @@ bench:
 bench-torch:
 	/usr/bin/python3 native/bench/torch_step.py
 
+# Remove built binaries and run folders.
 clean:
 	rm -rf bin runs

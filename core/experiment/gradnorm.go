@@ -13,7 +13,7 @@ import (
 	"github.com/emc2ml/emc2/core/train"
 )
 
-// GradNormConfig is the paper's theory check (spec §4.3), scaled to ship: N images × 2 fixed
+// GradNormConfig is the paper's theory check (Yau et al. 2024, §5: ‖∇L‖² on a finite augmented set), scaled to ship: N images × 2 fixed
 // augmentations (a finite state space), a small batch, plain SGD warming up over the whole run, and
 // every EvalEvery iterations the exact global contrastive loss and its squared gradient norm over
 // all 2N samples.

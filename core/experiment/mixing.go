@@ -17,7 +17,7 @@ import (
 )
 
 // MixingBurnIn is the burn-in fraction of the mixing study's sweeps: 0.5, as in every README
-// command of the released code (spec §2.4).
+// command of the authors' released code.
 const MixingBurnIn = 0.5
 
 // MixingConfig sizes the mixing study: how well EMC²'s Metropolis–Hastings sampler (core/mcmc)

@@ -99,7 +99,7 @@ func estimateOmega(t *testing.T, F []float32, n, d int, beta float32, trials int
 
 // TestSweepEstimatorMatchesGCLGradient: with exact scores, EMC²'s weights over a full sweep estimate
 // the softmax over all negatives, so the surrogate's gradient matches the exact gradient of the
-// global contrastive loss (negatives-only denominator, spec §1.1). The deterministic sweep order is
+// global contrastive loss (negatives-only denominator, eval.GCLNegOnly). The deterministic sweep order is
 // not an exact MH kernel (spec: "not an exact softmax sampler at small B"): each column is proposed
 // at a fixed place in the sweep, and a step with a fixed proposal does not leave the softmax invariant.
 // Measured here: 8.4 % relative error (the same at 4× the trials, so it is bias, not noise), against

@@ -3,7 +3,7 @@
 // (the state's dataset index and its log-score β·s). Each iteration sweeps the chains of the batch
 // over the 2B in-batch views as independent uniform proposals and turns the recorded states into the
 // weights Ω of the surrogate loss (core/objective). This file is the whole sampler; its WGSL twin is
-// shaders/mh_sweep.wgsl, and both follow research/emc2-spec.md §2.2 line by line:
+// shaders/mh_sweep.wgsl, and both follow the paper's Algorithm 1 as the authors' code runs it:
 //
 //	for each chain k of the batch (image i = batch[k]):
 //	  state = (column −1 = "last iteration's negative", score = stored log-score)
@@ -30,9 +30,8 @@
 //     burn-in (an own-view proposal is rejected and records the current state), so M = 2B − 1 − P.
 //     A step with a fixed proposal does not leave softmax(β·s) invariant, a step with a uniform random
 //     one does: when the batch is the whole dataset (B = n) IID removes the in-order sweep's bias
-//     (estimator_test.go). With B < n, though, every step of a visit proposes from the same small
-//     batch, so the state soon depends on it, and on frozen embeddings IID's recorded negatives are
-//     *more* biased than Fresh's (emc2 experiment mixing, docs/RESULTS.md). Kept for that comparison.
+//     (estimator_test.go). How the variants compare at B < n is measured by `emc2 experiment mixing`
+//     (docs/RESULTS.md).
 package mcmc
 
 import (

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSweepHandWorked follows the sweep of spec §2.2 by hand for B = 2 (columns 0..3; chain 0 owns
+// TestSweepHandWorked follows the sweep (see sweep.go's outline) by hand for B = 2 (columns 0..3; chain 0 owns
 // columns 0 and 2, chain 1 owns 1 and 3). β = 100 makes every decision certain: a proposal scoring
 // higher than the state is always accepted, one scoring ≥ 0.2 lower is rejected (exp(−20) is below
 // the uniform grid's 2⁻²⁴). With burn-in 0.5, P = ⌊0.5·2⌋ = 1 and M = 2(B−1) − P = 1.

@@ -1,5 +1,5 @@
 // Package objective holds the reference kernels that turn a batch's similarity matrix into the
-// weights Ω of the common surrogate (spec §3.0)
+// weights Ω of one common surrogate, the form in which every method's gradient estimate is written
 //
 //	L̂ = β/(2B) · Σ_r Σ_c Ω[r,c]·s[r,c],   Ω detached,
 //

@@ -66,7 +66,7 @@ func TestSimCLRAtFullBatchIsInfoNCE(t *testing.T) {
 
 // TestSogCLRGammaOneFullBatchIsExact: with γ = 1 (u = the current batch's estimate) and B = n,
 // SogCLR's gradient is the exact gradient of the global contrastive loss (negatives-only
-// denominator, spec §1.1) — in the common loss scale, with no τ factor.
+// denominator, eval.GCLNegOnly) — in the common loss scale, with no τ factor.
 func TestSogCLRGammaOneFullBatchIsExact(t *testing.T) {
 	for _, beta := range []float32{1, 5, 14.28} {
 		n, d := 10, 6

@@ -2,6 +2,7 @@
 //
 //	emc2 train [flags]        train on a dataset, with progress, metrics, plots and a checkpoint
 //	emc2 eval  -ckpt FILE     evaluate a saved checkpoint against its floors
+//	emc2 compare [flags]      compare methods × batch sizes × seeds on your data: accuracy, time, memory
 //	emc2 bench                time training steps per backend, method and batch size
 //	emc2 serve                serve the browser trainer on this machine
 //
@@ -29,6 +30,8 @@ func main() {
 		err = runTrain(ctx, args)
 	case "eval":
 		err = runEval(ctx, args)
+	case "compare":
+		err = runCompare(ctx, args)
 	case "bench":
 		err = runBench(ctx, args)
 	case "experiment":
@@ -58,6 +61,7 @@ func usage() {
 usage:
   emc2 train [flags]       train an encoder (EMC², SogCLR or SimCLR) and evaluate it against its floors
   emc2 eval -ckpt FILE     evaluate a saved checkpoint
+  emc2 compare [flags]     compare methods × batch sizes × seeds on your data (report.md, CSV, figures)
   emc2 bench               time training steps per backend, method and batch size
   emc2 experiment NAME     gradnorm | batch-sweep | mixing (docs/RESULTS.md)
   emc2 serve               serve the browser trainer on this machine

@@ -130,21 +130,7 @@ func TestEvalRejectsBadCheckpoint(t *testing.T) {
 // test set is held out) through the CLI's path and through the page's engine, and checks that for
 // every subset size both train, and are evaluated, on the same images.
 func TestCLIAndPageTrainTheSameImages(t *testing.T) {
-	dir := t.TempDir()
-	for c := range 3 {
-		sub := filepath.Join(dir, fmt.Sprintf("class%d", c))
-		require.NoError(t, os.MkdirAll(sub, 0o755))
-		for i := range 41 {
-			img := image.NewGray(image.Rect(0, 0, 8, 8))
-			for p := range img.Pix {
-				img.Pix[p] = uint8(c*70 + i*3 + p%5)
-			}
-			f, err := os.Create(filepath.Join(sub, fmt.Sprintf("%03d.png", i)))
-			require.NoError(t, err)
-			require.NoError(t, png.Encode(f, img))
-			require.NoError(t, f.Close())
-		}
-	}
+	dir := pngFolder(t, 3, 41, 8)
 	for _, subset := range []int{0, 12, 50, 100, 110} {
 		t.Run(fmt.Sprint(subset), func(t *testing.T) {
 			cfg := train.DefaultConfig()
@@ -182,4 +168,30 @@ func sourceOf(d *data.Dataset) []int {
 		out[i] = d.SourceIndex(i)
 	}
 	return out
+}
+
+// pngFolder writes classes sub-folders of n grayscale side×side PNGs each: class c is a stripe
+// pattern of its own period (with a per-image phase and brightness), so the classes are far apart.
+func pngFolder(t *testing.T, classes, n, side int) string {
+	dir := t.TempDir()
+	for c := range classes {
+		sub := filepath.Join(dir, fmt.Sprintf("class%d", c))
+		require.NoError(t, os.MkdirAll(sub, 0o755))
+		for i := range n {
+			img := image.NewGray(image.Rect(0, 0, side, side))
+			for p := range img.Pix {
+				x, y := p%side, p/side
+				v := 40 + i%7*10
+				if ((x+y*c+i)/(c+1))%2 == 0 {
+					v += 150
+				}
+				img.Pix[p] = uint8(v)
+			}
+			f, err := os.Create(filepath.Join(sub, fmt.Sprintf("%03d.png", i)))
+			require.NoError(t, err)
+			require.NoError(t, png.Encode(f, img))
+			require.NoError(t, f.Close())
+		}
+	}
+	return dir
 }

@@ -39,24 +39,28 @@ func (b *progressBar) note(msg string) {
 }
 
 func (b *progressBar) update(p run.Progress) {
-	pct := 100 * p.Step / max(1, b.total)
 	stats := fmt.Sprintf("%d/%d steps | ep %.2f | %.0f img/s | loss %.4f", p.Step, b.total, p.Epoch, p.ImagesPerSec, p.Loss)
 	if b.chains {
 		stats += fmt.Sprintf(" | accept %.1f%%", 100*p.AcceptRate)
 	}
-	stats += " | ETA " + formatDuration(p.ETA)
+	b.draw(p.Step, stats+" | ETA "+formatDuration(p.ETA))
+}
+
+// draw shows done of the bar's total with a line of statistics.
+func (b *progressBar) draw(done int, stats string) {
+	pct := 100 * done / max(1, b.total)
 	if b.tty {
-		if time.Since(b.lastDraw) < 100*time.Millisecond && p.Step < b.total {
+		if time.Since(b.lastDraw) < 100*time.Millisecond && done < b.total {
 			return
 		}
 		b.lastDraw = time.Now()
 		const width = 28
-		fill := width * p.Step / max(1, b.total)
+		fill := min(width, width*done/max(1, b.total))
 		bar := strings.Repeat("█", fill) + strings.Repeat("░", width-fill)
 		fmt.Fprintf(b.w, "\r\033[K%s %3d%% %s", bar, pct, stats)
 		return
 	}
-	if pct-b.lastLine >= 5 || p.Step == b.total {
+	if pct-b.lastLine >= 5 || done == b.total {
 		b.lastLine = pct
 		fmt.Fprintf(b.w, "[%3d%%] %s\n", pct, stats)
 	}

@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/emc2ml/emc2/core/backend"
@@ -82,6 +83,7 @@ type Progress struct {
 	LR           float64 `json:"lr"`
 	ImagesPerSec float64 `json:"images_per_sec"` // training images (not views) per second
 	Elapsed      float64 `json:"elapsed_s"`      // training seconds of this stretch, evaluations excluded
+	Seconds      float64 `json:"report_s"`       // training seconds of the steps this report covers
 	ETA          float64 `json:"eta_s"`
 }
 
@@ -225,7 +227,7 @@ func (j *Job) evaluate(ctx context.Context, obs Observer, what string) error {
 	if err != nil {
 		return fmt.Errorf("evaluation at step %d: %w", j.T.Step, err)
 	}
-	r.Step, r.Epoch = j.T.Step, float64(j.T.Step)/float64(j.T.StepsPerEpoch())
+	r.Step, r.Epoch, r.TrainSecs = j.T.Step, float64(j.T.Step)/float64(j.T.StepsPerEpoch()), j.History.TrainSecs
 	j.History.Evals = append(j.History.Evals, r)
 	obs.Evaluated(r)
 	if r.Step == 0 && len(j.History.Evals) == 1 {
@@ -286,20 +288,22 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 	}()
 	logEvery := max(1, j.Cfg.LogEvery)
 	var pending *train.StatsRequest
-	var pendingAt float64 // training seconds when pending was requested
+	var pendingAt, reportedAt float64 // training seconds when pending was requested, and the one before
 	report := func() error {
 		if pending == nil {
 			return nil
 		}
 		r, el := pending, pendingAt
 		pending = nil
+		prev := reportedAt
+		reportedAt = el
 		st, err := r.Wait()
 		if err != nil {
 			return err
 		}
 		done := float64(r.Last - startStep)
 		p := Progress{StepStats: st, Step: r.Last, Total: total, Epoch: float64(r.Last) / float64(spe),
-			LR: float64(t.LRAt(r.Last)), ImagesPerSec: done * float64(j.Cfg.Batch) / el, Elapsed: el,
+			LR: float64(t.LRAt(r.Last)), ImagesPerSec: done * float64(j.Cfg.Batch) / el, Elapsed: el, Seconds: el - prev,
 			ETA: el / done * float64(total-r.Last)}
 		j.History.Progress = append(j.History.Progress, p)
 		obs.Stepped(p)
@@ -327,6 +331,7 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 				if err := report(); err != nil {
 					return err
 				}
+				account()
 				evalStart := time.Now()
 				err := j.evaluate(ctx, obs, fmt.Sprintf("evaluating the encoder after epoch %d", epoch))
 				if err == nil {
@@ -385,8 +390,13 @@ type Summary struct {
 	TrainSecs  float64            `json:"train_s"`
 	WallSecs   float64            `json:"wall_s"` // since the job was built in this process
 	ImgPerSec  float64            `json:"images_per_sec"`
+	StepMs     float64            `json:"median_step_ms"` // median over progress reports of their mean step time
 	Steps      int                `json:"steps"`
 	Stopped    bool               `json:"stopped_early"`
+	// DeviceBytes is the memory the backend allocated for the run (GPU buffers, or the CPU
+	// backend's working buffers), images included; StateBytesPerImage is the method's own state.
+	DeviceBytes        uint64  `json:"device_bytes"`
+	StateBytesPerImage float64 `json:"state_bytes_per_image"`
 }
 
 // Summary sums the run up from its history.
@@ -397,6 +407,8 @@ func (j *Job) Summary() Summary {
 	if n := len(h.Evals); n > 0 {
 		s.Final = h.Evals[n-1]
 	}
+	s.DeviceBytes, s.StateBytesPerImage = j.Info().GPUBytes, j.T.StateBytesPerImage()
+	s.StepMs = medianStepMs(h.Progress)
 	s.MeanAccept = mean(h.Progress, func(p Progress) float64 { return p.AcceptRate })
 	s.MeanStale = mean(h.Progress, func(p Progress) float64 { return p.StaleShare })
 	s.ImgPerSec = float64(j.T.Step*j.Cfg.Batch) / max(h.TrainSecs, 1e-9)
@@ -411,6 +423,21 @@ func (s Summary) Floor(name string) (train.Floor, bool) {
 		}
 	}
 	return train.Floor{}, false
+}
+
+// medianStepMs is the median over progress reports of each report's mean step time.
+func medianStepMs(ps []Progress) float64 {
+	var ms []float64
+	for _, p := range ps {
+		if p.Steps > 0 && p.Seconds > 0 {
+			ms = append(ms, 1000*p.Seconds/float64(p.Steps))
+		}
+	}
+	if len(ms) == 0 {
+		return 0
+	}
+	slices.Sort(ms)
+	return ms[len(ms)/2]
 }
 
 // mean averages a statistic over progress reports, each weighted by the steps it covers.

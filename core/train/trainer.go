@@ -258,6 +258,16 @@ func (t *Trainer) TrainTo(ctx context.Context, step int) error {
 	return t.be.Flush()
 }
 
+// StateBytesPerImage is the memory the method keeps per training image between steps (EMC²'s chain:
+// index and score; SogCLR's moving average; nothing for SimCLR).
+func (t *Trainer) StateBytesPerImage() float64 {
+	var n int
+	for _, b := range t.method.state() {
+		n += 4 * b.Len()
+	}
+	return float64(n) / float64(t.N)
+}
+
 // Backend is the backend the trainer runs on.
 func (t *Trainer) Backend() backend.Backend { return t.be }
 

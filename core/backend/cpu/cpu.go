@@ -25,7 +25,9 @@ type Buf struct {
 func (b *Buf) Len() int { return max(len(b.F), len(b.U), len(b.B)) }
 
 // Backend is the CPU reference backend.
-type Backend struct{}
+type Backend struct {
+	allocated uint64 // bytes of the buffers allocated so far, images included
+}
 
 // New returns a CPU backend.
 func New() *Backend { return &Backend{} }
@@ -45,10 +47,20 @@ func u(b backend.Buf) []uint32 { return b.(*Buf).U }
 func (*Backend) Name() string { return "cpu" }
 
 // Alloc returns n zeroed float32 values.
-func (*Backend) Alloc(n int) backend.Buf { return &Buf{F: make([]float32, n)} }
+func (b *Backend) Alloc(n int) backend.Buf {
+	b.allocated += 4 * uint64(n)
+	return &Buf{F: make([]float32, n)}
+}
 
 // AllocU32 returns n zeroed uint32 values.
-func (*Backend) AllocU32(n int) backend.Buf { return &Buf{U: make([]uint32, n)} }
+func (b *Backend) AllocU32(n int) backend.Buf {
+	b.allocated += 4 * uint64(n)
+	return &Buf{U: make([]uint32, n)}
+}
+
+// AllocatedBytes is the size of all buffers allocated so far: the run's working memory, as the GPU
+// backend reports its device memory.
+func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
 
 // View returns a sub-range sharing storage with b.
 func (*Backend) View(b backend.Buf, off, n int) backend.Buf {
@@ -90,7 +102,10 @@ func (*Backend) Flush() error { return nil }
 func (*Backend) Close() {}
 
 // UploadImages keeps the pixels as they are.
-func (*Backend) UploadImages(pix []uint8) backend.Buf { return &Buf{B: pix} }
+func (b *Backend) UploadImages(pix []uint8) backend.Buf {
+	b.allocated += uint64(len(pix))
+	return &Buf{B: pix}
+}
 
 // Augment makes one view per row; rows holds one dataset index per row.
 func (*Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {

@@ -31,22 +31,11 @@ type MixingConfig struct {
 	Variants []mcmc.Variant // sampler variants; empty = all of them (MixingVariants)
 }
 
-// MixingVariants lists every sampler variant core/mcmc defines (paper, fresh, and any added since),
-// found through their names: Variant.String spells unknown values "paper".
-func MixingVariants() []mcmc.Variant {
-	vs := []mcmc.Variant{mcmc.Paper}
-	seen := map[string]bool{mcmc.Paper.String(): true}
-	for v := mcmc.Variant(1); v < 64 && !seen[v.String()]; v++ {
-		seen[v.String()] = true
-		vs = append(vs, v)
-	}
-	return vs
-}
+// MixingVariants lists every sampler variant core/mcmc defines.
+func MixingVariants() []mcmc.Variant { return mcmc.Variants() }
 
 // knownVariant reports whether v is one of MixingVariants.
-func knownVariant(v mcmc.Variant) bool {
-	return v == mcmc.Paper || (v > 0 && v.String() != mcmc.Paper.String())
-}
+func knownVariant(v mcmc.Variant) bool { return slices.Contains(mcmc.Variants(), v) }
 
 // MixingDefaults returns the study's sizes: 2000 images, β ∈ {1, 2, 5, 10, 14.28}, B ∈ {4, 8, 16,
 // 32, 64} and 20 epochs (10 measured), or with quick 256 images, β ∈ {2, 14.28}, B ∈ {4, 16} and 2

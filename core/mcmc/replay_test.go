@@ -162,3 +162,41 @@ func TestReplayChainErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkFollowsDrawAndAccept: a Walk's decisions are DrawN's and Accept's, its first proposal is
+// accepted, and over a long run its empirical distribution approaches softmax(LogP).
+func TestWalkFollowsDrawAndAccept(t *testing.T) {
+	logp := []float32{0, 1, 2, -1, 0.5}
+	w := NewWalk(logp, rng.NewKey(4), 3)
+	counts := make([]float64, len(logp))
+	const L = 200000
+	state, score := -1, objective.Unvisited
+	for i := 0; i < L; i++ {
+		d := w.Step()
+		u, c := DrawN(rng.NewKey(4), uint32(i), 3, 0, len(logp))
+		require.Equal(t, u, d.U)
+		require.Equal(t, c, d.Column)
+		require.Equal(t, Accept(logp[c], score, u), d.Accepted)
+		if d.Accepted {
+			state, score = c, logp[c]
+		}
+		require.Equal(t, state, d.State)
+		if i == 0 {
+			require.True(t, d.Accepted, "the first proposal beats the empty state")
+		}
+		counts[d.State]++
+	}
+	target := softmax(logp, 1)
+	var tv float64
+	for j := range counts {
+		tv += abs(counts[j]/L-target[j]) / 2
+	}
+	assert.Less(t, tv, 0.01)
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -56,7 +56,7 @@ test-wasm:
 	@if ! command -v node >/dev/null; then \
 	  if [ "$$CI" = "true" ]; then echo "FAIL: node is required for the wasm tests"; exit 1; fi; \
 	  echo "SKIPPED: wasm tests (node not found)"; exit 0; fi; \
-	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/
+	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/ ./core/teach/
 
 # The GPU backend's tests inside headless Chromium (Debian's /usr/bin/chromium, driven by the npm
 # package playwright-core; install it with `npm ci`), on SwiftShader (core WebGPU) and on lavapipe

@@ -120,7 +120,9 @@ export class Part2 {
     this.makeCharts();
     this.render(true);
     Object.assign(this.hook, { world, stats: this.stats, generation: gen });
-    if (initialSteps > 0) await this.steps(initialSteps);
+    // the opening run, in fifty calls, so the charts show its curves
+    const chunk = Math.min(maxPerCall, Math.max(1, Math.ceil(initialSteps / 50)));
+    for (let done = 0; done < initialSteps && gen === this.generation; done += chunk) await this.steps(Math.min(chunk, initialSteps - done));
     this.hook.ready = true;
   }
 

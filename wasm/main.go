@@ -81,7 +81,7 @@ func main() {
 			fail("?", err)
 			return nil
 		}
-		if strings.HasPrefix(c.Cmd, "teach-") { // the teaching page: wasm/teach.go
+		if isTeachCommand(c.Cmd) { // the teaching page: wasm/teach.go
 			teachCommand(c.Cmd, args[0].String(), c.bytes)
 			return nil
 		}

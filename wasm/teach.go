@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 	"time"
 
@@ -155,3 +156,6 @@ func toySteps(t *teach.Toy, n int) map[string]any {
 	return map[string]any{"steps": steps, "t": t.Steps(), "kept": t.Kept, "accepted": t.Accepted,
 		"accept_rate": t.AcceptRate(), "tv": t.TV(), "independent_tv": teach.IndependentTV(t.Target, t.Kept), "counts": t.Counts}
 }
+
+// isTeachCommand reports whether main's callback should hand the command to teachCommand.
+func isTeachCommand(cmd string) bool { return strings.HasPrefix(cmd, "teach-") }

@@ -34,8 +34,9 @@ run: build
 	./$(BIN) train --out runs $(ARGS)
 
 # Every test: vet and gofmt, the Go tests (CPU reference, GPU parity on whatever WebGPU adapter exists),
-# the pure-Go packages as WebAssembly, the GPU tests in Chromium, and the trainer page end to end.
-test: vet fmt-check test-go test-wasm test-browser test-trainer
+# the pure-Go packages as WebAssembly, the GPU tests in Chromium, the trainer page end to end, and the
+# teaching page.
+test: vet fmt-check test-go test-wasm test-browser test-trainer test-teach
 
 # go vet, natively and for the browser build.
 vet:
@@ -55,7 +56,7 @@ test-wasm:
 	@if ! command -v node >/dev/null; then \
 	  if [ "$$CI" = "true" ]; then echo "FAIL: node is required for the wasm tests"; exit 1; fi; \
 	  echo "SKIPPED: wasm tests (node not found)"; exit 0; fi; \
-	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/
+	PATH="$$PATH:$(WASMEXEC)" GOOS=js GOARCH=wasm $(GO) test ./core/rng/ ./core/augment/ ./core/nn/ ./core/objective/ ./core/mcmc/ ./core/optim/ ./core/teach/
 
 # The GPU backend's tests inside headless Chromium (Debian's /usr/bin/chromium, driven by the npm
 # package playwright-core; install it with `npm ci`), on SwiftShader (core WebGPU) and on lavapipe
@@ -90,6 +91,28 @@ test-trainer: build
 	  if [ "$$CI" = "true" ]; then echo "FAIL: the browser trainer tests need node and Chromium"; exit 1; fi; \
 	  echo; echo "*** SKIPPED: browser trainer tests (node or Chromium missing) ***"; echo; exit 0; fi; \
 	node web/test/trainer_test.mjs $(BROWSER_ARGS)
+
+# The teaching page (web/app/teach.html) in Chromium, on lavapipe and without WebGPU
+# (web/test/teach_test.mjs): both parts load, the chain steps exactly as core/mcmc does natively
+# (web/internal/teachref writes the reference), the TV distance falls and matches, β in the URL sets
+# the target. Screenshots land in web/build/screenshots/teach-*.png.
+.PHONY: test-teach
+test-teach: build
+	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: the teaching page tests need node and Chromium"; exit 1; fi; \
+	  echo; echo "*** SKIPPED: teaching page tests (node or Chromium missing) ***"; echo; exit 0; fi; \
+	mkdir -p web/build; $(GO) build -o web/build/teachref ./web/internal/teachref; \
+	node web/test/teach_test.mjs
+
+# The teaching page's trained encoder, web/app/teach/encoder.safetensors (committed; see
+# web/app/teach/ENCODER.md): the default CNN trained by `emc2 train` on the built-in data, 5 epochs,
+# seed 1, on the CPU (about 12 minutes on two shared cores), exported as safetensors and converted to F16.
+TEACH_RUN := web/build/teach-encoder-run
+.PHONY: teach-encoder
+teach-encoder: build
+	rm -rf $(TEACH_RUN)
+	./$(BIN) train --backend cpu --epochs 5 --seed 1 --out $(TEACH_RUN)
+	$(GO) run ./core/teach/internal/mkencoder -ckpt "$$(ls -d $(TEACH_RUN)/*/ | head -1)checkpoint.ckpt" -out web/app/teach/encoder.safetensors
 
 # BenchmarkGemm and BenchmarkConvForward inside Chromium (see test-browser).
 bench-browser:

@@ -81,6 +81,10 @@ func main() {
 			fail("?", err)
 			return nil
 		}
+		if isTeachCommand(c.Cmd) { // the teaching page: wasm/teach.go
+			teachCommand(c.Cmd, args[0].String(), c.bytes)
+			return nil
+		}
 		switch c.Cmd {
 		case "pause", "stop", "watch":
 			if s == nil {

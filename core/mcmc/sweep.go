@@ -89,8 +89,43 @@ func Accept(q, score, u float32) bool {
 // Draw is the randomness of chain k's step j in view v (shared with the WGSL twin): the MH uniform
 // from word 0 and, for IID, the proposed column from word 1.
 func Draw(key rng.Key, step uint32, k, v, j, b int) (u float32, col int) {
-	bits := key.Bits(rng.StreamMH, step, uint32(k), uint32(v*2*b+j))
-	return rng.ToUnitOpen(bits[0]), int(bits[1] % uint32(2*b))
+	return DrawN(key, step, uint32(k), uint32(v*2*b+j), 2*b)
+}
+
+// DrawN is the draw behind Draw, for n candidates: the MH uniform u in (0, 1] from word 0 of the
+// counter (StreamMH, step, chain, draw) and a uniformly random candidate in [0, n) from word 1
+// (n ≪ 2³², so the modulo's bias is below 2⁻²⁴). Draw is DrawN(key, step, k, v·2B+j, 2B).
+func DrawN(key rng.Key, step, chain, draw uint32, n int) (u float32, col int) {
+	bits := key.Bits(rng.StreamMH, step, chain, draw)
+	return rng.ToUnitOpen(bits[0]), int(bits[1] % uint32(n))
+}
+
+// Decision is one step of one chain's sweep: what was proposed, how it was scored, what the
+// uniform draw said and what the step recorded. Sweep makes these and folds them into Ω and the
+// statistics; ReplayChain hands them out.
+type Decision struct {
+	View     int     `json:"view"`     // 0 = view 1 (anchor row k), 1 = view 2 (anchor row B+k)
+	Row      int     `json:"row"`      // the anchor row r = View·B + k
+	J        int     `json:"j"`        // position in the view's sweep, 0..2B−1
+	Column   int     `json:"column"`   // the proposed column (J for the in-order sweep, drawn for IID)
+	Own      bool    `json:"own"`      // the anchor's own image: not a negative, never scored or accepted
+	Q        float32 `json:"q"`        // the proposal's log-score β·S[r, Column] (0 when Own)
+	Score    float32 `json:"score"`    // the chain's stored log-score before the decision
+	U        float32 `json:"u"`        // the MH uniform in (0, 1]
+	Accepted bool    `json:"accepted"` // Accept(Q, Score, U), never when Own
+	State    int     `json:"state"`    // the chain's column after the decision; −1 = last iteration's state
+	Recorded bool    `json:"recorded"` // counted in Ω (after burn-in: J > P)
+	BurnIn   bool    `json:"burn_in"`  // J ≤ P and a step the sweep would record: discarded as burn-in
+	Dropped  bool    `json:"dropped"`  // recorded while the state is last iteration's (Paper): no weight, counted in M
+}
+
+// AcceptProb is the Metropolis–Hastings acceptance probability min(1, exp(Q − Score)) of the
+// decision (0 for an own column). The decision itself is Accept's; this is for display.
+func (d Decision) AcceptProb() float64 {
+	if d.Own {
+		return 0
+	}
+	return math.Min(1, math.Exp(float64(d.Q)-float64(d.Score)))
 }
 
 // Sweep runs the chains of one batch over the similarity matrix s (2B × Cols, rows = anchors) and
@@ -100,50 +135,33 @@ func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, b
 	b, cols := p.B, p.Cols
 	clear(omega[:2*b*cols])
 	clear(stats[:objective.NumStats])
-	burn, inv := p.BurnInSteps(), 1/float32(p.Norm())
-	beta := p.Beta
+	inv := 1 / float32(p.Norm())
 	var st [objective.NumStats]float64
-	for k := 0; k < b; k++ {
-		i := batch[k]
-		col, score := -1, chainScore[i]
-		if p.Variant.Rescores() {
-			col, score = -1, objective.Unvisited
-			if chainIdx[i] != NoState {
-				col = 2*b + k
-				score = beta * s[k*cols+col]
+	visit := func(d Decision) {
+		if !d.Own {
+			st[objective.StatProposals]++
+			if d.Accepted {
+				st[objective.StatAccepted]++
 			}
 		}
-		for v := 0; v < 2; v++ {
-			r := v*b + k
-			if p.Variant.Rescores() && v == 1 && col >= 0 {
-				score = beta * s[r*cols+col] // view 2 scores its state against its own anchor
+		if d.Recorded {
+			st[objective.StatRecorded]++
+			switch {
+			case d.Dropped:
+				st[objective.StatDropped]++
+			default:
+				if d.State >= 2*b {
+					st[objective.StatState]++
+				}
+				omega[d.Row*cols+d.State] += inv
 			}
-			for j := 0; j < 2*b; j++ {
-				u, c := Draw(p.Key, p.Step, k, v, j, b)
-				if p.Variant != IID {
-					c = j // the sweep proposes the columns in order
-				}
-				own := p.Masked(r, c) // own view: never a negative (the code's q = 0)
-				if !own {
-					st[objective.StatProposals]++
-					if q := beta * s[r*cols+c]; Accept(q, score, u) {
-						col, score = c, q
-						st[objective.StatAccepted]++
-					}
-				}
-				if j > burn && (!own || p.Variant == IID) { // the in-order sweep skips own columns
-					st[objective.StatRecorded]++
-					switch {
-					case col < 0:
-						st[objective.StatDropped]++
-					default:
-						if col >= 2*b {
-							st[objective.StatState]++
-						}
-						omega[r*cols+col] += inv
-					}
-				}
-			}
+		}
+	}
+	for k := 0; k < b; k++ {
+		i := batch[k]
+		rows := [2][]float32{s[k*cols : (k+1)*cols], s[(b+k)*cols : (b+k+1)*cols]}
+		col, score := sweepChain(rows, k, chainIdx[i], chainScore[i], p, visit)
+		for r := k; r < 2*b; r += b {
 			omega[r*cols+p.Pos(r)] = -1
 		}
 		chainScore[i] = score
@@ -155,6 +173,52 @@ func Sweep(omega, stats, s []float32, chainIdx []uint32, chainScore []float32, b
 		stats[k] = float32(v)
 	}
 	stats[objective.StatLoss] = float32(objective.InfoNCE(s, p.Shape))
+}
+
+// sweepChain runs chain k of the batch through both views of one step, the loop of the package
+// comment: rows are the chain's two anchor rows of S (rows k and B+k, Cols long each), idx and
+// stored its state before the step (dataset index and stored log-score). visit sees every decision
+// as it is made, 2·2B of them. It returns the chain's column and log-score after the step.
+func sweepChain(rows [2][]float32, k int, idx uint32, stored float32, p Params, visit func(Decision)) (col int, score float32) {
+	b := p.B
+	burn, beta := p.BurnInSteps(), p.Beta
+	col, score = -1, stored
+	if p.Variant.Rescores() {
+		col, score = -1, objective.Unvisited
+		if idx != NoState {
+			col = 2*b + k
+			score = beta * rows[0][col]
+		}
+	}
+	for v := 0; v < 2; v++ {
+		r := v*b + k
+		if p.Variant.Rescores() && v == 1 && col >= 0 {
+			score = beta * rows[1][col] // view 2 scores its state against its own anchor
+		}
+		for j := 0; j < 2*b; j++ {
+			u, c := Draw(p.Key, p.Step, k, v, j, b)
+			if p.Variant != IID {
+				c = j // the sweep proposes the columns in order
+			}
+			d := Decision{View: v, Row: r, J: j, Column: c, Score: score, U: u}
+			d.Own = p.Masked(r, c) // own view: never a negative (the code's q = 0)
+			if !d.Own {
+				d.Q = beta * rows[v][c]
+				if Accept(d.Q, score, u) {
+					col, score = c, d.Q
+					d.Accepted = true
+				}
+			}
+			d.State = col
+			if !d.Own || p.Variant == IID { // the in-order sweep skips own columns
+				d.Recorded = j > burn
+				d.BurnIn = !d.Recorded
+				d.Dropped = d.Recorded && col < 0
+			}
+			visit(d)
+		}
+	}
+	return col, score
 }
 
 // ChainRows writes into rows[2B+k] the dataset index of chain k's current state, or the anchor's own

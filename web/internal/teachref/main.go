@@ -1,0 +1,76 @@
+// Command teachref writes, as JSON on standard output, what the teaching page's toy chain must do
+// for a setting: its first steps, decision by decision, and its TV distance to the target after each
+// of several chain lengths, computed natively by core/teach (and so core/mcmc). The browser test
+// (web/test/teach_test.mjs) compares the page, which runs the same code as WebAssembly, with it.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/emc2ml/emc2/core/teach"
+)
+
+// Reference is the output.
+type Reference struct {
+	Config  teach.ToyConfig `json:"config"`
+	Target  []float64       `json:"target"`
+	Steps   []teach.ToyStep `json:"steps"`
+	Lengths []int           `json:"lengths"`
+	TV      []float64       `json:"tv"`
+	Accept  []float64       `json:"accept_rate"` // after each length
+}
+
+func main() {
+	var c teach.ToyConfig
+	flag.IntVar(&c.Points, "points", 40, "points on the circle")
+	flag.Float64Var(&c.Beta, "beta", 2, "inverse temperature β")
+	flag.IntVar(&c.BurnIn, "burnin", 100, "burn-in steps")
+	flag.Uint64Var(&c.Seed, "seed", 1, "seed")
+	steps := flag.Int("steps", 100, "steps to record decision by decision")
+	lengths := flag.String("lengths", "1000,10000", "chain lengths at which to report TV, comma-separated, ascending")
+	flag.Parse()
+	if err := run(c, *steps, *lengths); err != nil {
+		log.Fatalf("teachref: %v", err)
+	}
+}
+
+func run(c teach.ToyConfig, steps int, lengths string) error {
+	var ls []int
+	for _, f := range strings.Split(lengths, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("--lengths %q: %w", lengths, err)
+		}
+		ls = append(ls, n)
+	}
+	toy, err := teach.NewToy(c)
+	if err != nil {
+		return err
+	}
+	ref := Reference{Config: c, Target: toy.Target, Lengths: ls}
+	for i := 0; i < steps; i++ {
+		ref.Steps = append(ref.Steps, toy.Step())
+	}
+	// a fresh chain for the curve, as the page's Reset makes
+	if toy, err = teach.NewToy(c); err != nil {
+		return err
+	}
+	for _, L := range ls {
+		if L < toy.Steps() {
+			return fmt.Errorf("--lengths must ascend")
+		}
+		for toy.Steps() < L {
+			toy.Step()
+		}
+		ref.TV = append(ref.TV, toy.TV())
+		ref.Accept = append(ref.Accept, toy.AcceptRate())
+	}
+	enc := json.NewEncoder(os.Stdout)
+	return enc.Encode(ref)
+}

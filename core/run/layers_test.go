@@ -20,7 +20,7 @@ var layer = map[string]int{
 	"core/objective": 2,
 	"core/mcmc":      3,
 	"core/backend":   4, "core/backend/cpu": 5, "core/backend/gpu": 5, "core/model": 5,
-	"core/train":   6,
+	"core/train": 6, "core/teach": 6,
 	"core/run":     7,
 	"core/session": 8, "core/experiment": 8,
 	"web":  9, // the page's files and their server

@@ -63,7 +63,7 @@ func runCompare(ctx context.Context, args []string) error {
 			cfg.TrainSubset, cfg.TestSubset, cfg.Epochs = 512, 256, 1
 			cfg.Channels, cfg.Hidden, cfg.Proj, cfg.GlobalSize, cfg.LogEvery = []int{8}, 32, 16, 64, 4
 		}
-		p = compare.Plan{Methods: strings.Split(*methods, ","), Seeds: nil, Budget: *budget, Base: cfg}
+		p = compare.Plan{Methods: strings.Split(*methods, ","), Seeds: nil, Budget: budget.Seconds(), Base: cfg}
 		if p.Batches, err = parseChannels(*batches); err != nil {
 			return fmt.Errorf("--batches: %w", err)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/backend/gpu"
+	"github.com/emc2ml/emc2/core/compare"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/session"
 	"github.com/emc2ml/emc2/core/train"
@@ -41,6 +42,8 @@ type command struct {
 	Anchor    int             `json:"anchor"`     // watch
 	Kind      string          `json:"kind"`       // export
 	Resume    bool            `json:"resume"`     // restore: train on at once
+	Plan      json.RawMessage `json:"plan"`       // compare: compare.Plan, its base over train.DefaultConfig
+	Done      json.RawMessage `json:"done"`       // compare: []compare.Result the page kept
 	bytes     []byte
 	files     *data.MemFS
 	dir       string
@@ -86,7 +89,7 @@ func main() {
 			return nil
 		}
 		switch c.Cmd {
-		case "pause", "stop", "watch":
+		case "pause", "stop", "watch": // they only leave a note for the loop (a run or a comparison)
 			if s == nil {
 				fail(c.Cmd, fmt.Errorf("%s: nothing is running", c.Cmd))
 				return nil
@@ -151,6 +154,18 @@ func execute(ctx context.Context, sp **session.Session, emit func(session.Event)
 		return s.Start(ctx, cfg)
 	case c.Cmd == "resume":
 		return s.Resume(ctx)
+	case c.Cmd == "compare":
+		plan := compare.Plan{Base: train.DefaultConfig()}
+		if err := json.Unmarshal(c.Plan, &plan); err != nil {
+			return fmt.Errorf("compare: plan: %w", err)
+		}
+		var done []compare.Result
+		if len(c.Done) > 0 {
+			if err := json.Unmarshal(c.Done, &done); err != nil {
+				return fmt.Errorf("compare: kept runs: %w", err)
+			}
+		}
+		return s.Compare(ctx, plan, done)
 	case c.Cmd == "restore":
 		return s.Restore(ctx, c.bytes, c.source(), c.Resume)
 	case c.Cmd == "inspect":

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -20,11 +21,11 @@ import (
 
 // Plan is what to compare.
 type Plan struct {
-	Methods []string      `json:"methods"` // run names: simclr, sogclr, emc2-fresh, emc2-paper (emc2:paper works too)
-	Batches []int         `json:"batches"`
-	Seeds   []uint64      `json:"seeds"`
-	Budget  time.Duration `json:"budget"` // training time per run; 0 = every run trains Base.Epochs epochs
-	Base    train.Config  `json:"base"`   // everything else, shared by every run
+	Methods []string     `json:"methods"` // run names: simclr, sogclr, emc2-fresh, emc2-paper (emc2:paper works too)
+	Batches []int        `json:"batches"`
+	Seeds   []uint64     `json:"seeds"`
+	Budget  float64      `json:"budget_s"` // training seconds per run; 0 = every run trains Base.Epochs epochs
+	Base    train.Config `json:"base"`     // everything else, shared by every run
 }
 
 // DefaultPlan compares the three methods at two batch sizes, one seed, on cfg.
@@ -58,8 +59,8 @@ func (p *Plan) Validate() error {
 		}
 		seen[p.Methods[i]] = true
 	}
-	if p.Budget < 0 {
-		return fmt.Errorf("compare: budget %v: want a positive duration (or 0 for equal epochs)", p.Budget)
+	if !(p.Budget >= 0) || math.IsInf(p.Budget, 0) {
+		return fmt.Errorf("compare: budget %vs: want a positive duration (or 0 for equal epochs)", p.Budget)
 	}
 	for _, k := range p.Runs() {
 		if _, err := p.Config(k); err != nil {
@@ -229,7 +230,7 @@ func executeOne(ctx context.Context, p Plan, k Key, split *data.Split, newBacken
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	obs := &planObserver{budget: p.Budget, cancel: cancel, send: send}
+	obs := &planObserver{budget: time.Duration(p.Budget * float64(time.Second)), cancel: cancel, send: send}
 	err = job.Run(runCtx, obs)
 	switch {
 	case err == nil:

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emc2ml/emc2/core/train"
 )
@@ -213,7 +214,7 @@ func reading(r Report) string {
 	}
 	fmt.Fprintf(&sb, "Ranked by %s at the end of training", metric)
 	if r.Plan.Budget > 0 {
-		fmt.Fprintf(&sb, " (each run had %v of training time)", r.Plan.Budget)
+		fmt.Fprintf(&sb, " (each run had %v of training time)", budget(r.Plan))
 	} else {
 		fmt.Fprintf(&sb, " (each run trained %s)", plural(r.Plan.Base.Epochs, "epoch"))
 	}
@@ -340,7 +341,7 @@ func (r Report) Markdown(title string) string {
 	fmt.Fprintf(&sb, "# %s\n\n", title)
 	fmt.Fprintf(&sb, "Data: %s. Methods %s; batch sizes %v; seeds %v; ", p.Base.Data, strings.Join(p.Methods, ", "), p.Batches, p.Seeds)
 	if p.Budget > 0 {
-		fmt.Fprintf(&sb, "each run stops at %v of training time (at most %d epochs). ", p.Budget, p.Base.Epochs)
+		fmt.Fprintf(&sb, "each run stops at %v of training time (at most %s). ", budget(p), plural(p.Base.Epochs, "epoch"))
 	} else {
 		fmt.Fprintf(&sb, "%s per run. ", plural(p.Base.Epochs, "epoch"))
 	}
@@ -396,4 +397,8 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+func budget(p Plan) time.Duration {
+	return time.Duration(p.Budget * float64(time.Second)).Round(time.Second)
 }

@@ -267,6 +267,10 @@ func (s *Session) Export(kind string) error {
 	if err := s.busy("export"); err != nil {
 		return err
 	}
+	switch kind {
+	case "compare-report", "compare-csv":
+		return s.exportCompare(kind)
+	}
 	if s.job == nil {
 		return errors.New("export: no run yet")
 	}
@@ -322,8 +326,26 @@ func (s *Session) Export(kind string) error {
 		}
 		fi = FileInfo{base + "-embeddings.csv", "text/csv"}
 	default:
-		return fmt.Errorf("export %q: want checkpoint, safetensors or csv", kind)
+		return fmt.Errorf("export %q: want checkpoint, safetensors, csv, compare-report or compare-csv", kind)
 	}
 	s.emit(Event{Type: EvFile, Data: fi, Bytes: buf.Bytes()})
+	return nil
+}
+
+// exportCompare hands the page the last comparison's report.md or compare.csv.
+func (s *Session) exportCompare(kind string) error {
+	if len(s.cmp.Plan.Methods) == 0 {
+		return errors.New("export: no comparison yet")
+	}
+	if kind == "compare-csv" {
+		b, err := s.cmp.CSV()
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		s.emit(Event{Type: EvFile, Data: FileInfo{"emc2-compare.csv", "text/csv"}, Bytes: b})
+		return nil
+	}
+	md := s.cmp.Markdown("emc2 compare — " + s.info.Name)
+	s.emit(Event{Type: EvFile, Data: FileInfo{"emc2-compare.md", "text/markdown"}, Bytes: []byte(md)})
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/emc2ml/emc2/core/backend"
+	"github.com/emc2ml/emc2/core/compare"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
@@ -93,6 +94,7 @@ type Session struct {
 	watch   atomic.Int64 // training image the chain inspector follows, -1 for none
 	history []ChainSample
 	lastEmb int
+	cmp     compare.Report // the last Compare's report, for exports
 }
 
 // New returns a session that reports through emit and opens its compute backend with open when

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/compare"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
@@ -22,10 +23,14 @@ import (
 type recorder struct {
 	events     []Event
 	onProgress func(run.Progress)
+	onEvent    func(Event)
 }
 
 func (r *recorder) emit(e Event) {
 	r.events = append(r.events, e)
+	if r.onEvent != nil {
+		r.onEvent(e)
+	}
 	if p, ok := e.Data.(run.Progress); ok && r.onProgress != nil {
 		r.onProgress(p)
 	}
@@ -373,4 +378,54 @@ func TestEachRunGetsAFreshBackend(t *testing.T) {
 	assert.Equal(t, [2]int{2, 1}, [2]int{opened, closed}, "the second run freed the first one's device memory")
 	require.NoError(t, s.Restore(context.Background(), rec.last(EvCheckpoint).Bytes, nil, false))
 	assert.Equal(t, [2]int{3, 2}, [2]int{opened, closed})
+}
+
+// TestCompareRunsAPlanAndContinuesIt: the page's Compare mode runs a plan on the loaded data,
+// hands out each finished run, and a reloaded page continues from the runs it kept, ending with the
+// numbers of an uninterrupted plan; the report exports as Markdown and CSV.
+func TestCompareRunsAPlanAndContinuesIt(t *testing.T) {
+	plan := compare.Plan{Methods: []string{"simclr", "emc2-paper"}, Batches: []int{8}, Seeds: []uint64{1}, Base: tinyConfig("simclr")}
+	plan.Base.Epochs = 1
+	rec := &recorder{}
+	s := newTiny(t, rec)
+	require.NoError(t, s.Compare(context.Background(), plan, nil))
+	assert.Equal(t, Ready, s.State())
+	runs := rec.of(EvCompareRun)
+	require.Len(t, runs, 2)
+	rep := rec.last(EvCompareReport).Data.(compare.Report)
+	assert.Len(t, rep.Rows, 2)
+	assert.Empty(t, rep.Missing)
+	assert.NotEmpty(t, rep.Reading)
+	require.NoError(t, s.Export("compare-report"))
+	assert.Contains(t, string(rec.last(EvFile).Bytes), "## Reading")
+	require.NoError(t, s.Export("compare-csv"))
+	assert.Contains(t, string(rec.last(EvFile).Bytes), "floor: raw pixels")
+
+	// Stop during the second run: the first is kept; a new session continues with it.
+	rec2 := &recorder{}
+	s2 := newTiny(t, rec2)
+	rec2.onEvent = func(e Event) {
+		if p, ok := e.Data.(compare.Event); ok && p.Index == 1 && p.Step > 0 {
+			s2.Stop()
+		}
+	}
+	require.NoError(t, s2.Compare(context.Background(), plan, nil))
+	kept := rec2.of(EvCompareRun)
+	require.Len(t, kept, 1)
+	assert.Contains(t, rec2.last(EvState).Data.(StateInfo).Message, "1 of 2 runs kept")
+
+	rec3 := &recorder{}
+	s3 := newTiny(t, rec3)
+	require.NoError(t, s3.Compare(context.Background(), plan, []compare.Result{kept[0].Data.(compare.Result)}))
+	again := rec3.last(EvCompareReport).Data.(compare.Report)
+	require.Len(t, again.Results, 2)
+	for i := range rep.Results {
+		assert.Equal(t, rep.Results[i].Summary.Final.GlobalLoss, again.Results[i].Summary.Final.GlobalLoss)
+		assert.Equal(t, rep.Results[i].Summary.Final.ProbeTest, again.Results[i].Summary.Final.ProbeTest)
+	}
+	assert.Len(t, rec3.of(EvCompareRun), 1, "only the missing run ran")
+
+	other := New((&recorder{}).emit, cpuOpen, Options{})
+	require.NoError(t, other.Load(Source{FS: tinyFiles(t, 1), Dir: "tiny"}))
+	require.ErrorContains(t, other.Compare(context.Background(), plan, []compare.Result{kept[0].Data.(compare.Result)}), "trained on")
 }

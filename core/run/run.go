@@ -92,6 +92,7 @@ type CheckpointInfo struct {
 	Step  int    `json:"step"`
 	Total int    `json:"total"`
 	Data  string `json:"data"` // the data spec the checkpoint belongs to
+	Name  string `json:"name"` // the run's method ("emc2-fresh")
 	Error string `json:"error,omitempty"`
 }
 
@@ -206,7 +207,7 @@ func (j *Job) checkpoint(obs Observer) error {
 	if j.opt.Save == nil {
 		return nil
 	}
-	info := CheckpointInfo{Step: j.T.Step, Total: j.T.TotalSteps(), Data: j.Cfg.Data}
+	info := CheckpointInfo{Step: j.T.Step, Total: j.T.TotalSteps(), Data: j.Cfg.Data, Name: j.Cfg.RunName()}
 	ck, err := j.Checkpoint()
 	if err == nil {
 		err = j.opt.Save(ck)

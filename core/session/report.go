@@ -60,7 +60,7 @@ func (s *Session) saveCheckpoint(ck *train.Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	info := run.CheckpointInfo{Step: ck.Step, Total: s.job.T.TotalSteps(), Data: ck.Config.Data}
+	info := run.CheckpointInfo{Step: ck.Step, Total: s.job.T.TotalSteps(), Data: ck.Config.Data, Name: ck.Config.RunName()}
 	s.emit(Event{Type: EvCheckpoint, Data: info, Bytes: b})
 	return nil
 }

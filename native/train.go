@@ -143,8 +143,13 @@ func runTrain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	tau, channels, out, imageSize := trainFlags(fs, &cfg)
 	backendName := fs.String("backend", "auto", "auto (a hardware GPU if present, else cpu) | gpu | cpu")
+	resume := fs.String("resume", "", "continue the run in this folder from its last checkpoint (only --lr and --backend may change)")
+	ckEvery := fs.Int("checkpoint-every", 0, "also checkpoint every N steps (checkpoints are taken at every epoch's end, on Ctrl-C and at the end)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *resume != "" {
+		return resumeTrain(ctx, fs, *resume, cfg.LR, *backendName, *imageSize, *ckEvery)
 	}
 	tauSet := false
 	fs.Visit(func(f *flag.Flag) {
@@ -174,21 +179,93 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	defer be.Close()
-	var ckPath string // in the run folder, made once the job is known to be buildable
-	job, err := run.New(be, cfg, split, run.Options{Save: func(ck *train.Checkpoint) error { return ck.Save(ckPath) }})
+	var dir string // made once the job is known to be buildable
+	job, err := run.New(be, cfg, split, cliOptions(&dir, *ckEvery))
 	if err != nil {
 		return flagError(err)
 	}
-	dir, err := newRunDir(*out, cfg)
-	if err != nil {
+	if dir, err = newRunDir(*out, cfg); err != nil {
 		return err
 	}
-	ckPath = filepath.Join(dir, "checkpoint.ckpt")
+	return trainInto(ctx, job, dir)
+}
+
+// cliOptions checkpoints into *dir at every epoch's end (and every ckEvery steps).
+func cliOptions(dir *string, ckEvery int) run.Options {
+	return run.Options{EveryEpoch: true, CheckpointEvery: ckEvery,
+		Save: func(ck *train.Checkpoint) error { return ck.Save(filepath.Join(*dir, "checkpoint.ckpt")) }}
+}
+
+// trainInto runs the job into dir and says where everything is, or how to go on after a divergence.
+func trainInto(ctx context.Context, job *run.Job, dir string) error {
 	res, err := trainAndReport(ctx, job, dir, os.Stdout, os.Stderr)
 	if res != nil {
 		fmt.Fprintf(os.Stdout, "\nrun folder: %s\n", dir)
 	}
+	var div *run.DivergedError
+	if errors.As(err, &div) {
+		if div.LastGood >= 0 {
+			return fmt.Errorf("%w\ncontinue from the checkpoint with: emc2 train --resume %s --lr %g", err, dir, div.LR/10)
+		}
+		return fmt.Errorf("%w\nno checkpoint was taken before it; start again with, e.g., --lr %g", err, div.LR/10)
+	}
 	return flagError(err)
+}
+
+// resumeTrain continues the run in dir from its checkpoint, on the data its config names. Stale
+// temporary files of an interrupted checkpoint write are removed first.
+func resumeTrain(ctx context.Context, fs *flag.FlagSet, dir string, lr float64, backendName string, imageSize, ckEvery int) error {
+	var other []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "resume", "lr", "backend", "image-size", "checkpoint-every":
+		default:
+			other = append(other, "--"+f.Name)
+		}
+	})
+	if len(other) > 0 {
+		return fmt.Errorf("--resume continues a run with its own settings; only --lr and --backend may change (not %s)", strings.Join(other, ", "))
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "checkpoint.ckpt.tmp-*"))
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+	}
+	ck, err := train.LoadCheckpoint(filepath.Join(dir, "checkpoint.ckpt"))
+	if err != nil {
+		return fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	cfg := ck.Config
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "lr" {
+			cfg.LR = lr
+		}
+	})
+	if err := cfg.Validate(); err != nil {
+		return flagError(err)
+	}
+	split, err := loadData(cfg, imageSize)
+	if err != nil {
+		return err
+	}
+	be, err := openBackend(backendName, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer be.Close()
+	job, err := run.New(be, cfg, split, cliOptions(&dir, ckEvery))
+	if err != nil {
+		return flagError(err)
+	}
+	if err := job.Restore(ck); err != nil {
+		return fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	if job.Done() {
+		return fmt.Errorf("--resume %s: the run has ended (step %d of %d); see summary.json", dir, ck.Step, job.T.TotalSteps())
+	}
+	fmt.Fprintf(os.Stderr, "resuming %s at step %d of %d\n", dir, ck.Step, job.T.TotalSteps())
+	return trainInto(ctx, job, dir)
 }
 
 // loadData opens --data and prepares it (run.Prepare: a test set is held out when the data has
@@ -242,7 +319,7 @@ func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stder
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
-	mf, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
+	mf, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
@@ -259,6 +336,7 @@ func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stder
 	obs.bar.finish()
 	if runErr != nil {
 		if !errors.Is(runErr, context.Canceled) || ctx.Err() == nil {
+			rec.log("error", map[string]string{"message": runErr.Error()})
 			return nil, runErr
 		}
 		fmt.Fprintf(stderr, "stopped at step %d of %d\n", job.T.Step, job.T.TotalSteps())
@@ -275,6 +353,9 @@ func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stder
 		fmt.Fprintln(stderr, "plots:", err)
 	}
 	printSummary(stdout, &s)
+	if s.Alarm != "" {
+		fmt.Fprintln(stderr, "warning:", s.Alarm)
+	}
 	if rec.err != nil {
 		return &s, fmt.Errorf("metrics: %w", rec.err)
 	}
@@ -316,6 +397,9 @@ func (o *cliObserver) Evaluated(r train.EvalReport) {
 	o.rec.log("eval", r)
 	o.bar.note(fmt.Sprintf("epoch %.0f: probe %.4f | 1-NN %.4f | 10-NN %.4f | global loss %.4f | eval %.1fs",
 		r.Epoch, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds))
+	if r.Alarm != "" {
+		o.bar.note("warning: " + r.Alarm)
+	}
 }
 
 func (o *cliObserver) Floor(f train.Floor) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/optim"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -249,4 +250,50 @@ func TestNewRefusesBadConfigs(t *testing.T) {
 	_, err = New(cpu.New(), cfg, split, Options{})
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "lr", se.Setting)
+}
+
+// TestDivergenceStopsTheRun: a learning rate that blows the weights up stops the run at the first
+// report of a non-finite loss, with a message that says what to do, and no checkpoint of the broken
+// weights is ever saved.
+func TestDivergenceStopsTheRun(t *testing.T) {
+	split := smallSplit(t)
+	cfg := smallConfig(t, "simclr")
+	cfg.LR, cfg.Optimizer, cfg.Warmup = 1e6, optim.SGD, 0 // the largest learning rate Validate accepts
+	var saved []int
+	j, err := New(cpu.New(), cfg, split, Options{CheckpointEvery: 2, Save: func(ck *train.Checkpoint) error {
+		saved = append(saved, ck.Step)
+		return nil
+	}})
+	require.NoError(t, err)
+	err = j.Run(context.Background(), nil)
+	var div *DivergedError
+	require.ErrorAs(t, err, &div)
+	assert.Less(t, div.Step, 16, "stopped within a few steps, not at the end")
+	assert.Contains(t, err.Error(), "smaller learning rate")
+	for _, s := range saved {
+		assert.Less(t, s, div.Step)
+	}
+	if div.LastGood >= 0 {
+		assert.Contains(t, err.Error(), "last good checkpoint")
+		assert.Equal(t, saved[len(saved)-1], div.LastGood)
+	}
+}
+
+// TestCollapseRaisesTheAlarm: a run that collapses its embeddings finishes, with the alarm on its
+// final evaluation and in its summary; a healthy run has none.
+func TestCollapseRaisesTheAlarm(t *testing.T) {
+	split := smallSplit(t)
+	cfg := smallConfig(t, "simclr")
+	cfg.LR, cfg.Optimizer = 1000, optim.SGD
+	j, err := New(cpu.New(), cfg, split, Options{})
+	require.NoError(t, err)
+	require.NoError(t, j.Run(context.Background(), nil))
+	s := j.Summary()
+	assert.Contains(t, s.Alarm, "collapsed")
+	assert.Empty(t, j.History.Evals[0].Alarm, "the random-init encoder is not judged")
+
+	healthy, err := New(cpu.New(), smallConfig(t, "simclr"), split, Options{})
+	require.NoError(t, err)
+	require.NoError(t, healthy.Run(context.Background(), nil))
+	assert.Empty(t, healthy.Summary().Alarm)
 }

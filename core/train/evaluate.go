@@ -24,7 +24,8 @@ type EvalReport struct {
 	GlobalLoss float64 `json:"global_loss"` // exact global contrastive loss on the held-out set
 	GradNorm2  float64 `json:"grad_norm2"`  // its squared gradient norm w.r.t. the parameters
 	Seconds    float64 `json:"eval_s"`
-	TrainSecs  float64 `json:"train_s"` // training time before this evaluation (evaluations excluded)
+	TrainSecs  float64 `json:"train_s"`         // training time before this evaluation (evaluations excluded)
+	Alarm      string  `json:"alarm,omitempty"` // set when the health metrics say the encoder collapsed
 }
 
 // Floor is a baseline measured by the same probe and k-NN as the encoder.

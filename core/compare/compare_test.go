@@ -88,7 +88,7 @@ func TestReportReadsTheSpread(t *testing.T) {
 type memStore struct{ rs []Result }
 
 func (m *memStore) Done() ([]Result, error) { return m.rs, nil }
-func (m *memStore) Save(r Result) error    { m.rs = append(m.rs, r); return nil }
+func (m *memStore) Save(r Result) error     { m.rs = append(m.rs, r); return nil }
 
 // TestBudgetStopsEachRun: with a budget, a run stops once its training time reaches it, evaluates
 // what it trained and is kept.

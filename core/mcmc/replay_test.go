@@ -18,14 +18,14 @@ import (
 func TestReplayChainMatchesSweep(t *testing.T) {
 	for _, v := range []Variant{Paper, Fresh, IID} {
 		for _, B := range []int{2, 3, 4, 8, 16} {
-			for _, burn := range []float32{0, 0.25, 0.5, 0.9} {
+			for _, burn := range []float64{0, 0.25, 0.5, 0.9} {
 				t.Run(fmt.Sprintf("%v/B=%d/burn=%v", v, B, burn), func(t *testing.T) { replayVsSweep(t, v, B, burn) })
 			}
 		}
 	}
 }
 
-func replayVsSweep(t *testing.T, v Variant, B int, burn float32) {
+func replayVsSweep(t *testing.T, v Variant, B int, burn float64) {
 	r := rand.New(rand.NewPCG(uint64(B), uint64(v)*10+uint64(burn*100)))
 	n := 3 * B
 	cols := 2 * B

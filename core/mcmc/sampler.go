@@ -46,7 +46,7 @@ func NewSampler(n int, o SamplerOptions) (*Sampler, error) {
 		return nil, fmt.Errorf("sampler: burn-in %v: want a fraction in [0, 1)", o.BurnIn)
 	}
 	s := &Sampler{n: n, chainIdx: make([]uint32, n), chainScore: make([]float32, n),
-		p: Params{Shape: objective.Shape{Beta: float32(o.Beta)}, BurnIn: float32(o.BurnIn), Variant: o.Variant, Key: rng.NewKey(o.Seed)}}
+		p: Params{Shape: objective.Shape{Beta: float32(o.Beta)}, BurnIn: o.BurnIn, Variant: o.Variant, Key: rng.NewKey(o.Seed)}}
 	for i := range s.chainIdx {
 		s.chainIdx[i], s.chainScore[i] = NoState, objective.Unvisited
 	}

@@ -60,14 +60,15 @@ const NoState = math.MaxUint32
 // Params configures one sweep.
 type Params struct {
 	objective.Shape         // B chains; Cols = 2B (paper) or 3B (fresh)
-	BurnIn          float32 // fraction of each view's 2(B−1) proposals discarded (0.5 in the paper's runs)
+	BurnIn          float64 // fraction of each view's 2(B−1) proposals discarded (0.5 in the paper's runs)
 	Variant         Variant
 	Key             rng.Key
 	Step            uint32
 }
 
-// BurnInSteps is P = ⌊burnIn·2(B−1)⌋.
-func (p Params) BurnInSteps() int { return int(math.Floor(float64(p.BurnIn) * float64(2*(p.B-1)))) }
+// BurnInSteps is P = ⌊burnIn·2(B−1)⌋, computed from the configured fraction in float64 so that, e.g.,
+// 0.7 at B = 6 gives 7 (a float32 0.7 is 0.69999999, which would give 6).
+func (p Params) BurnInSteps() int { return int(math.Floor(p.BurnIn*float64(2*(p.B-1)) + 1e-9)) }
 
 // Norm is M, the number of recorded steps per anchor: 2(B−1) − P for the in-order sweep (own
 // columns are skipped), 2B − 1 − P for IID (every step after burn-in is recorded).

@@ -164,3 +164,19 @@ func TestAcceptEdgeCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, Accept(tc.q, tc.score, tc.u)) })
 	}
 }
+
+// TestBurnInStepsAreExact: P = ⌊burnIn·2(B−1)⌋ of the configured decimal, not of its float32
+// rounding (0.7 at B = 6 is 7, where float32(0.7)·10 = 6.9999…).
+func TestBurnInStepsAreExact(t *testing.T) {
+	for _, tc := range []struct {
+		burn float64
+		b, p int
+	}{
+		{0.5, 32, 31}, {0.5, 2, 1}, {0, 16, 0}, {0.7, 6, 7}, {0.7, 11, 14}, {0.7, 16, 21},
+		{0.29, 51, 29}, {0.1, 6, 1}, {0.3, 11, 6}, {0.99, 101, 198}, {0.25, 3, 1},
+	} {
+		p := Params{Shape: objective.Shape{B: tc.b}, BurnIn: tc.burn}
+		assert.Equal(t, tc.p, p.BurnInSteps(), "burn-in %v at B = %d", tc.burn, tc.b)
+		assert.Equal(t, 2*(tc.b-1)-tc.p, p.Norm())
+	}
+}

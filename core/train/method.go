@@ -224,7 +224,7 @@ func emc2Rows(c Config) int {
 
 func newEMC2(be backend.Backend, c Config, shape objective.Shape, n int, key rng.Key) method {
 	m := &emc2{be: be, chainIdx: be.AllocU32(n), chainScore: be.Alloc(n),
-		p: mcmc.Params{Shape: shape, BurnIn: float32(c.BurnIn), Variant: c.Variant, Key: key}}
+		p: mcmc.Params{Shape: shape, BurnIn: c.BurnIn, Variant: c.Variant, Key: key}}
 	idx := make([]uint32, n)
 	for i := range idx {
 		idx[i] = mcmc.NoState

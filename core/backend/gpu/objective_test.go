@@ -222,7 +222,7 @@ func TestMHSweepParity(t *testing.T) {
 	c, g := backends(t)
 	for _, B := range []int{4, 32} {
 		for _, v := range []mcmc.Variant{mcmc.Paper, mcmc.Fresh, mcmc.IID} {
-			for _, burn := range []float32{0.5, 0} {
+			for _, burn := range []float64{0.5, 0} {
 				for _, beta := range []float32{14.28, 5} {
 					name := fmt.Sprintf("B=%d %v burn=%v beta=%v", B, v, burn, beta)
 					t.Run(name, func(t *testing.T) { mhParity(t, c, g, B, v, burn, beta) })
@@ -232,7 +232,7 @@ func TestMHSweepParity(t *testing.T) {
 	}
 }
 
-func mhParity(t *testing.T, c *cpu.Backend, g *Backend, B int, v mcmc.Variant, burn, beta float32) {
+func mhParity(t *testing.T, c *cpu.Backend, g *Backend, B int, v mcmc.Variant, burn float64, beta float32) {
 	r := rand.New(rand.NewPCG(uint64(B), uint64(v)*2+uint64(burn*2)))
 	n := 3 * B
 	cols := 2 * B

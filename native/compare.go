@@ -22,6 +22,7 @@ import (
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/compare"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -105,8 +106,9 @@ func runCompare(ctx context.Context, args []string) error {
 	}
 	store := dirStore(dir)
 	runs := p.Runs()
+	sel := run.Select(split, p.Base)
 	fmt.Fprintf(os.Stdout, "emc2 compare: %d runs (%s × B %v × seeds %v) on %s (%d train / %d test images), backend %s\n",
-		len(runs), strings.Join(p.Methods, ", "), p.Batches, p.Seeds, split.Train.Name, split.Train.N, split.Test.N, kind)
+		len(runs), strings.Join(p.Methods, ", "), p.Batches, p.Seeds, sel.Train.Name, sel.Train.N, sel.Test.N, kind)
 	bar := newProgressBar(os.Stderr, 1000, false)
 	results, runErr := compare.Execute(ctx, p, split, newBackend, store, func(e compare.Event) {
 		if e.Result != nil {

@@ -339,7 +339,11 @@ func (r Report) Markdown(title string) string {
 	var sb strings.Builder
 	p := r.Plan
 	fmt.Fprintf(&sb, "# %s\n\n", title)
-	fmt.Fprintf(&sb, "Data: %s. Methods %s; batch sizes %v; seeds %v; ", p.Base.Data, strings.Join(p.Methods, ", "), p.Batches, p.Seeds)
+	data := p.Base.Data
+	if p.Base.TrainSubset > 0 {
+		data += fmt.Sprintf(" (the first %d training images)", p.Base.TrainSubset)
+	}
+	fmt.Fprintf(&sb, "Data: %s. Methods %s; batch sizes %v; seeds %v; ", data, strings.Join(p.Methods, ", "), p.Batches, p.Seeds)
 	if p.Budget > 0 {
 		fmt.Fprintf(&sb, "each run stops at %v of training time (at most %s). ", budget(p), plural(p.Base.Epochs, "epoch"))
 	} else {

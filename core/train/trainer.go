@@ -7,6 +7,7 @@ import (
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/mcmc"
 	"github.com/emc2ml/emc2/core/model"
 	"github.com/emc2ml/emc2/core/objective"
 	"github.com/emc2ml/emc2/core/optim"
@@ -43,6 +44,9 @@ type Trainer struct {
 	permEpoch  int
 	statsSince int // steps written to the ring since the last read
 	emb        *Embedder
+	traceAt    int // the step TraceStep asked for (−1: none)
+	trace      *StepTrace
+	traceErr   error
 }
 
 // NewTrainer builds the device state for cfg on be, with weights initialised from the seed.
@@ -70,7 +74,7 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	if err := checkLimits(be, cfg, arch, train); err != nil {
 		return nil, err
 	}
-	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, N: n, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1}
+	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, N: n, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1, traceAt: -1}
 	B := cfg.Batch
 	t.encRows = cfg.EncoderRows()
 	t.cols = t.encRows
@@ -143,11 +147,19 @@ func (t *Trainer) batchAt(step int) []uint32 {
 	return out
 }
 
-// TrainStep runs one optimisation step. Nothing is read back: the statistics go to the ring.
+// TrainStep runs one optimisation step. Nothing is read back (the statistics go to the ring), except
+// for a step asked to be traced (TraceNextStep).
 func (t *Trainer) TrainStep() {
 	B := t.Cfg.Batch
 	be := t.be
 	batch := t.batchAt(t.Step)
+	var before []mcmc.ChainState
+	tracing := t.traceAt == t.Step
+	if tracing {
+		t.traceAt = -1
+		before, t.traceErr = t.traceBefore(batch)
+		tracing = t.traceErr == nil
+	}
 	rows := make([]uint32, 2*B)
 	for r := range rows {
 		rows[r] = batch[r%B]
@@ -175,6 +187,9 @@ func (t *Trainer) TrainStep() {
 	hp := t.optHP
 	hp.LR, hp.T = t.LR(), t.Step+1
 	be.OptimStep(t.Enc.Params, t.Enc.Grads, t.m, t.v, hp)
+	if tracing {
+		t.trace, t.traceErr = t.traceAfter(t.Step, batch, before)
+	}
 	t.Step++
 	t.statsSince++
 }

@@ -104,3 +104,33 @@ func TestShortRunMatchesCPU(t *testing.T) {
 	assert.InDelta(t, rc.GlobalLoss, rg.GlobalLoss, 0.05*rc.GlobalLoss)
 	assert.InDelta(t, rc.ProbeTest, rg.ProbeTest, 0.05)
 }
+
+// TestTraceMatchesTheGPUStep: the chain trace, replayed in Go from the GPU step's own similarity
+// matrix, ends every chain where the GPU's sweep left it — the page shows the decisions the GPU made.
+func TestTraceMatchesTheGPUStep(t *testing.T) {
+	_, g := backends(t)
+	split := stepSplit(t, 64, 32)
+	for _, m := range []string{"emc2-paper", "emc2-fresh"} {
+		t.Run(m, func(t *testing.T) {
+			cfg := train.DefaultConfig()
+			method, variant, err := train.ParseRunName(m)
+			require.NoError(t, err)
+			cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
+			tg, err := train.NewTrainer(g, cfg, split.Train)
+			require.NoError(t, err)
+			for range 3 {
+				require.NoError(t, tg.TraceNextStep())
+				tg.TrainStep()
+				tr, err := tg.LastTrace()
+				require.NoError(t, err)
+				ck, err := tg.Snapshot()
+				require.NoError(t, err)
+				for k, c := range tr.Chains {
+					i := tr.Batch[k]
+					assert.Equal(t, ck.U32["emc2.chain_idx"][i], c.After.Index, "chain %d", k)
+					assert.Equal(t, ck.F32["emc2.chain_score"][i], c.After.Score, "chain %d", k)
+				}
+			}
+		})
+	}
+}

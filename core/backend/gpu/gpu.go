@@ -20,7 +20,6 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/core/backend"
-	"github.com/emc2ml/emc2/shaders"
 )
 
 const (
@@ -69,7 +68,6 @@ type Backend struct {
 
 	scope     errorScope      // browser only: validation errors, which the js binding does not return
 	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
-	dummies   []*Buf          // placeholders for bindings an entry point ignores (scratch.go)
 	segTables segCache        // the optimizer's uploaded segment tables (ops_optim.go)
 	allocated uint64          // bytes of storage buffers created
 	err       error           // first error recorded; reported by Flush and Read
@@ -106,13 +104,8 @@ func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error)
 		return nil, fmt.Errorf("gpu: uniform ring: %w", err)
 	}
 	b.ringHost = make([]byte, slotBytes*ringSlots)
-	for _, name := range shaders.Names() {
-		if name == "rng" {
-			continue
-		}
-		if err := b.loadFamily(name); err != nil {
-			return nil, err
-		}
+	if err := b.loadKernels(); err != nil {
+		return nil, err
 	}
 	if b.scope != nil {
 		if err := b.scope.check(); err != nil {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ func Kernels() []string {
 // prelude is not part of it.
 func Source(name string) (string, error) {
 	b, err := files.ReadFile(name + ".wgsl")
-	if err != nil {
+	if err != nil || strings.Contains(name, "/") {
 		return "", fmt.Errorf("shaders: no kernel family %q", name)
 	}
 	return Expand(name+".wgsl", string(b))
@@ -85,10 +86,8 @@ func (x *expander) expand(out *strings.Builder, file, src string) error {
 		if !strings.HasPrefix(lib, "lib/") || path.Clean(lib) != lib {
 			return fmt.Errorf("%s: includes name a library as lib/NAME", where)
 		}
-		for i, f := range x.stack {
-			if f == lib {
-				return fmt.Errorf("%s: include cycle %s", where, strings.Join(append(x.stack[i:], lib), " → "))
-			}
+		if slices.Contains(x.stack, lib) {
+			return fmt.Errorf("%s: include cycle %s", where, strings.Join(append(slices.Clone(x.stack), lib), " → "))
 		}
 		if x.done[lib] {
 			continue

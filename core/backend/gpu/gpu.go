@@ -7,6 +7,11 @@
 // step costs one submit and no read-back. Read waits for the queue. Each dispatch gets its own 256-byte
 // slot of a uniform ring (bound with a dynamic offset), so bind groups depend only on the storage
 // buffers and are cached.
+//
+// The kernels and Go agree on three things, each checked when the pipelines are built (kernel.go,
+// contract.go): the constants both use (generated into a WGSL prelude from the Go constants), each
+// family's parameter block (a Go struct matched member by member with the WGSL `struct Params`), and
+// the buffers of each entry point (bound by their WGSL names, only those the entry point uses).
 package gpu
 
 import (

@@ -45,7 +45,7 @@ func newAugmentParams(p augment.Batch) augmentParams {
 		Hue: c.Hue, GrayP: c.GrayP, BlurP: c.BlurP, SigmaLo: c.BlurSigma[0], SigmaHi: c.BlurSigma[1], NoiseStd: c.NoiseStd}
 }
 
-// Augment makes one view per row (shaders/augment.wgsl, one wg-invocation workgroup per view): row
+// Augment makes one view per row (shaders/augment.wgsl, one workgroup of wg invocations per view): row
 // r reads image rows[r] and draws with the counters (step, Base + r), as augment.Draw + augment.Apply.
 func (b *Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {
 	if p.Rows <= 0 {

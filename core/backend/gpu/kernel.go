@@ -63,11 +63,11 @@ func (b *Backend) loadKernels() error {
 	return nil
 }
 
-// loadFamily compiles one kernel file (its path from the repository root, for messages; src with its
-// includes expanded) and makes a pipeline
-// per entry point, each with an explicit layout of only the bindings it uses (the js backend has no
-// GetBindGroupLayout and no "auto" layout). params is the Go twin of the file's Params; a mismatch
-// is an error naming the file and the member.
+// loadFamily compiles one kernel file (file: its path from the repository root, for messages; src:
+// its WGSL with the includes expanded) and makes a pipeline per entry point, each with an explicit
+// layout of only the bindings it uses (the js backend has no GetBindGroupLayout and no "auto"
+// layout). params is the Go twin of the file's Params; a mismatch is an error naming the file and
+// the member, before anything is compiled.
 func (b *Backend) loadFamily(file, src string, params any) error {
 	src, err := withPrelude(src)
 	if err != nil {

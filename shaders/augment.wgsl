@@ -1,87 +1,22 @@
-// Random views of contrastive learning, the GPU twin of augment.Draw + augment.Apply
-// (core/augment/augment.go), as run by the CPU backend's Augment (core/backend/cpu/cpu.go).
+// Random views of contrastive learning, the GPU twin of augment.Apply (core/augment/augment.go), as
+// run by the CPU backend's Augment (core/backend/cpu/cpu.go). The parameters of each view are drawn
+// by lib/augment_draw.wgsl, the twin of augment.Draw.
 //
-// augment_views: one workgroup of 64 invocations per view. View r reads image rows[r] from the packed
+// augment_views: one workgroup of WG invocations per view. View r reads image rows[r] from the packed
 // image buffer (uint8 pixels, four to a little-endian word) and uses the random counters
 // (StreamAugment / StreamNoise, step, base + r). Every invocation draws the view's parameters itself
-// (a pure function of the uniforms and the workgroup id, so the analysis sees them as uniform and
-// the barriers below may depend on them). Phases: crop + resize + flip (+ brightness), the view's mean
-// (a fixed tree in workgroup memory), the per-pixel jitter, grayscale and noise, and the separable
-// blur through the scratch buffer (storage barriers between the passes).
-//
-// augment_draw: test entry point, writes the drawn parameters of row r (16 floats) into dst.
-//!include rng
+// (a pure function of the uniforms and the workgroup id, so the uniformity analysis sees them as
+// uniform and the barriers below may depend on them). Phases: crop + resize + flip (+ brightness),
+// the view's mean (a fixed tree in workgroup memory), the per-pixel jitter, grayscale and noise, and
+// the separable blur through the scratch buffer (storage barriers between the passes).
+//!include lib/augment_draw
+//!include lib/grid
+//!include lib/reduce
 
-struct Params {
-  base: u32, rows: u32,
-  in_h: u32, in_w: u32, c: u32,
-  out_h: u32, out_w: u32,
-  step: u32, key0: u32, key1: u32,
-  crop: u32,                       // 1 when CropScale[1] > 0
-  scale_lo: f32, scale_hi: f32,
-  lr_lo: f32, lr_hi: f32,          // log of the aspect ratio range, computed on the host as Draw does
-  flip_p: f32, jitter_p: f32,
-  brightness: f32, contrast: f32, saturation: f32, hue: f32,
-  gray_p: f32, blur_p: f32,
-  sigma_lo: f32, sigma_hi: f32,
-  noise_std: f32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> images: array<u32>;
 @group(0) @binding(2) var<storage, read_write> rows: array<u32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read_write> scratch: array<f32>;
-
-const STREAM_AUGMENT = 3u;
-const STREAM_NOISE = 4u;
-const MAX_BLUR_RADIUS = 4;
-
-// View is augment.Params.
-struct View {
-  x0: f32, y0: f32, cw: f32, ch: f32,
-  flip: bool, jitter: bool,
-  bright: f32, contr: f32, sat: f32, hue: f32,
-  gray: bool, blur: bool,
-  sigma: f32,
-}
-
-fn uniform4(id: u32, draw: u32) -> vec4<f32> {
-  let b = rng_bits(vec2<u32>(p.key0, p.key1), STREAM_AUGMENT, p.step, id, draw);
-  return vec4<f32>(to_unit(b.x), to_unit(b.y), to_unit(b.z), to_unit(b.w));
-}
-
-// draw_view is augment.Draw.
-fn draw_view(id: u32) -> View {
-  let a = uniform4(id, 0u);
-  let b = uniform4(id, 1u);
-  let d = uniform4(id, 2u);
-  var v = View(0.0, 0.0, f32(p.in_w), f32(p.in_h), false, false, 1.0, 1.0, 1.0, 0.0, false, false, 0.0);
-  if (p.crop == 1u) {
-    let area = f32(p.in_h * p.in_w);
-    let s = p.scale_lo + a.x * (p.scale_hi - p.scale_lo);
-    let lr = p.lr_lo + a.y * (p.lr_hi - p.lr_lo);
-    let r = exp(lr);
-    v.cw = clamp(sqrt(s * area * r), 1.0, f32(p.in_w));
-    v.ch = clamp(sqrt(s * area / r), 1.0, f32(p.in_h));
-    v.x0 = a.z * (f32(p.in_w) - v.cw);
-    v.y0 = a.w * (f32(p.in_h) - v.ch);
-  }
-  v.flip = b.x < p.flip_p;
-  if (b.y < p.jitter_p) {
-    v.jitter = true;
-    v.bright = 1.0 + p.brightness * (2.0 * b.z - 1.0);
-    v.contr = 1.0 + p.contrast * (2.0 * b.w - 1.0);
-    v.sat = 1.0 + p.saturation * (2.0 * d.x - 1.0);
-    v.hue = p.hue * (2.0 * d.y - 1.0);
-  }
-  v.gray = d.z < p.gray_p;
-  if (d.w < p.blur_p) {
-    v.blur = true;
-    let e = uniform4(id, 3u);
-    v.sigma = p.sigma_lo + e.x * (p.sigma_hi - p.sigma_lo);
-  }
-  return v;
-}
 
 // Split is augment.floorSplit: the clamped integer part and the weight toward the next pixel.
 struct Split { i: u32, w: f32 }
@@ -116,12 +51,10 @@ fn add_noise(v: f32, id: u32, e: u32) -> f32 {
   return clamp(v + p.noise_std * z, 0.0, 1.0);
 }
 
-var<workgroup> red: array<f32, 64>;
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
                  @builtin(num_workgroups) nw: vec3<u32>) {
-  let r = wid.x + wid.y * nw.x;
+  let r = group_index(wid, nw);
   if (r >= p.rows) { return; }
   let id = p.base + r;
   let v = draw_view(id);
@@ -137,7 +70,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
   let sy = v.ch / f32(p.out_h);
   let sx = v.cw / f32(w);
   var part = 0.0;
-  for (var i = lid; i < n; i += 64u) {
+  for (var i = lid; i < n; i += WG) {
     let oy = i / w;
     let ox = i % w;
     let fy = v.y0 + (f32(oy) + 0.5) * sy - 0.5;
@@ -171,13 +104,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
   // 2. the view's mean, by a fixed tree
   var mean = 0.0;
   if (v.jitter) {
-    red[lid] = part;
-    workgroupBarrier();
-    for (var s = 32u; s > 0u; s >>= 1u) {
-      if (lid < s) { red[lid] += red[lid + s]; }
-      workgroupBarrier();
-    }
-    mean = red[0] / f32(n);
+    mean = tree_sum(part, lid, WG) / f32(n);
   }
 
   // 3. per-pixel work on the values this invocation wrote: contrast, saturation, hue, grayscale, and
@@ -189,7 +116,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
       let angle = 6.2831853 * v.hue;
       let cs = cos(angle);
       let sn = sin(angle);
-      for (var i = lid; i < n; i += 64u) {
+      for (var i = lid; i < n; i += WG) {
         let e = dbase + i * 3u;
         var px = vec3<f32>(dst[e], dst[e + 1u], dst[e + 2u]);
         if (v.jitter) {
@@ -210,7 +137,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
       }
     }
   } else if (v.jitter || noise) {
-    for (var i = lid; i < n; i += 64u) {
+    for (var i = lid; i < n; i += WG) {
       for (var ch = 0u; ch < c; ch++) {
         let k = i * c + ch;
         var val = dst[dbase + k];
@@ -223,7 +150,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
 
   // 4. Gaussian blur, separable, clamp to edge (augment.blur), then the noise
   if (blur) {
-    var taps: array<f32, 9>;
+    var taps: array<f32, BLUR_TAPS>;
     let rad = min(MAX_BLUR_RADIUS, i32(ceil(2.0 * v.sigma)));
     var sum = 0.0;
     for (var t = -rad; t <= rad; t++) {
@@ -235,7 +162,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
     let wi = i32(w);
     let hi = i32(p.out_h);
     storageBarrier();
-    for (var k = lid; k < o; k += 64u) { // horizontal: dst → scratch
+    for (var k = lid; k < o; k += WG) { // horizontal: dst → scratch
       let q = k / c;
       let ch = k % c;
       let y = q / w;
@@ -248,7 +175,7 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
       scratch[dbase + k] = s;
     }
     storageBarrier();
-    for (var k = lid; k < o; k += 64u) { // vertical: scratch → dst
+    for (var k = lid; k < o; k += WG) { // vertical: scratch → dst
       let q = k / c;
       let ch = k % c;
       let y = i32(q / w);
@@ -262,25 +189,4 @@ fn augment_views(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_i
       dst[dbase + k] = s;
     }
   }
-}
-
-@compute @workgroup_size(64)
-fn augment_draw(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r = gid.x;
-  if (r >= p.rows) { return; }
-  let v = draw_view(p.base + r);
-  let o = r * 16u;
-  dst[o] = v.x0;
-  dst[o + 1u] = v.y0;
-  dst[o + 2u] = v.cw;
-  dst[o + 3u] = v.ch;
-  dst[o + 4u] = select(0.0, 1.0, v.flip);
-  dst[o + 5u] = select(0.0, 1.0, v.jitter);
-  dst[o + 6u] = v.bright;
-  dst[o + 7u] = v.contr;
-  dst[o + 8u] = v.sat;
-  dst[o + 9u] = v.hue;
-  dst[o + 10u] = select(0.0, 1.0, v.gray);
-  dst[o + 11u] = select(0.0, 1.0, v.blur);
-  dst[o + 12u] = v.sigma;
 }

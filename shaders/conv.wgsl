@@ -4,19 +4,20 @@
 //                   and ReLU. The A-load reads the image directly (zero outside it), so no im2col
 //                   buffer is needed.
 //   conv3x3_dx:     dX, the same implicit GEMM over dY with the 180°-rotated, channel-transposed filter
-//                   (research/wgsl-kernels.md §2.2).
+//                   (the transposed convolution, done as a gather: no scatter, no atomics).
 //   conv3x3_dw:     dW = im2col(x)ᵀ·dY over one chunk of image rows per z, written to partials[z]
 //                   (split-K: no float atomics, so the result is deterministic).
 //   conv3x3_dw_sum: dW[e] = Σ_z partials[z][e] in ascending z (fixed order).
 // Like gemm.wgsl, each invocation computes a 4×4 block from registers with no workgroup memory and no
 // barriers. Rows or columns past the edge read clamped garbage that only feeds outputs never stored.
+//!include lib/grid
 
 struct Params {
   n: u32, h: u32, w: u32,
   c1: u32,             // channels of the image read (Cin; Cout for conv3x3_dx)
   c2: u32,             // channels written (Cout; Cin for conv3x3_dx)
-  spare: u32,
-  bias: u32, relu: u32,
+  bias: u32,           // 1: add D[j] (without a bias the host binds another read-only operand as D)
+  relu: u32,
   rows_per_chunk: u32, // conv3x3_dw: image rows (n·H + y) per chunk
   count: u32,          // conv3x3_dw_sum: elements of dW
   chunks: u32,         // conv3x3_dw_sum: partials to add
@@ -39,7 +40,7 @@ fn load_w4(t: u32, c: u32, j: u32, flip: bool) -> vec4<f32> {
 }
 
 // Position (n·H·W, y, x) of pixel i, with y = −1000 past the batch so that every tap misses.
-fn pos(i: u32) -> vec3<i32> {
+fn pixel_pos(i: u32) -> vec3<i32> {
   let hw = p.h * p.w;
   let y = select(-1000, i32((i % hw) / p.w), i < p.n * hw);
   return vec3<i32>(i32(i - i % hw), y, i32(i % p.w));
@@ -77,10 +78,10 @@ fn conv_body(gid: vec3<u32>, flip: bool) {
   let j0 = gid.x * 4u;
   if (i0 >= p.n * p.h * p.w || j0 >= p.c2) { return; }
   // Decode the four pixels once: integer division is slow (emulated on lavapipe).
-  let q0 = pos(i0);
-  let q1 = pos(i0 + 1u);
-  let q2 = pos(i0 + 2u);
-  let q3 = pos(i0 + 3u);
+  let q0 = pixel_pos(i0);
+  let q1 = pixel_pos(i0 + 1u);
+  let q2 = pixel_pos(i0 + 2u);
+  let q3 = pixel_pos(i0 + 3u);
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
   var c2 = vec4<f32>(0.0);
@@ -179,9 +180,9 @@ fn conv3x3_dw(@builtin(global_invocation_id) gid: vec3<u32>) {
   store_part(base, r0 + 3u, c3, j0);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn conv3x3_dw_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let e = gid.x + gid.y * nw.x * 64u;
+  let e = flat_index(gid, nw);
   if (e >= p.count) { return; }
   var s = 0.0;
   for (var z = 0u; z < p.chunks; z++) { s = s + A[z * p.count + e]; }

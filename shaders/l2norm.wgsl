@@ -5,6 +5,8 @@
 // One 64-invocation workgroup per row: each invocation accumulates a strided slice of the row in a
 // register, then a fixed tree in workgroup memory sums the 64 partials (deterministic; the Go twin
 // accumulates in float64, so the two agree to rounding). Rows beyond 65535 use a 2-D grid.
+//!include lib/grid
+//!include lib/reduce
 
 struct Params {
   rows: u32,
@@ -16,29 +18,10 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> In: array<f32>;    // x (l2norm) or dy (l2norm_back)
 @group(0) @binding(4) var<storage, read_write> DX: array<f32>;    // dx (l2norm_back only)
 
-const WG: u32 = 64u;
-const NORM_EPS: f32 = 1e-6; // nn.NormEps
-
-var<workgroup> red: array<f32, 64>;
-
-// tree_sum returns the sum of v over the workgroup, by a fixed pairwise tree. Call from uniform
-// control flow only (it has barriers).
-fn tree_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier(); // everyone has read red[0] before red is reused
-  return total;
-}
-
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn l2norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
           @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x + wid.y * nw.x;
+  let r = group_index(wid, nw);
   if (r >= p.rows) { return; } // workgroup-uniform
   let base = r * p.d;
   var acc = 0.0;
@@ -46,7 +29,7 @@ fn l2norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: ve
     let v = In[base + j];
     acc = acc + v * v;
   }
-  let s = tree_sum(acc, lid);
+  let s = tree_sum(acc, lid, WG);
   let nr = max(sqrt(s), NORM_EPS);
   if (lid == 0u) { Norm[r] = nr; }
   let inv = 1.0 / nr;
@@ -55,17 +38,17 @@ fn l2norm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: ve
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn l2norm_back(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>,
                @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x + wid.y * nw.x;
+  let r = group_index(wid, nw);
   if (r >= p.rows) { return; } // workgroup-uniform
   let base = r * p.d;
   var acc = 0.0;
   for (var j = lid; j < p.d; j += WG) {
     acc = acc + Y[base + j] * In[base + j];
   }
-  let dot = tree_sum(acc, lid);
+  let dot = tree_sum(acc, lid, WG);
   let inv = 1.0 / Norm[r];
   for (var j = lid; j < p.d; j += WG) {
     DX[base + j] = (In[base + j] - Y[base + j] * dot) * inv;

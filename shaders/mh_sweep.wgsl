@@ -1,4 +1,4 @@
-// EMC²'s Metropolis–Hastings sweep, the GPU twin of mcmc.Sweep, mcmc.Accept, mcmc.Uniform and
+// EMC²'s Metropolis–Hastings sweep, the GPU twin of mcmc.Sweep, mcmc.Accept, mcmc.Draw and
 // mcmc.ChainRows (core/mcmc/sweep.go), written to read line by line against it.
 //
 // mh_sweep runs ONE invocation per chain k (image i = batch[k]), sequentially over the views v and the
@@ -6,9 +6,11 @@
 // log-domain acceptance test, so its decisions are the CPU's decision by decision. Chain k owns
 // anchor rows k and B+k of Ω (it zeroes them first) and image i's chain state, so no two invocations
 // touch the same memory (the batch holds distinct images). Its statistics go to Counts
-// (NUM_COUNTS per chain); mh_stats then sums them over the chains in order into stats[1..5].
-// stats[StatLoss] comes from the objective family (infonce_rows + loss_total), dispatched by the host.
-//!include rng
+// (NUM_COUNTS per chain); mh_stats then sums them over the chains in order into
+// stats[StatProposals ..]. stats[StatLoss] comes from the objective family (infonce_rows +
+// loss_total), dispatched by the host.
+//!include lib/rng
+//!include lib/shape
 
 struct Params {
   b: u32,          // chains = images in the batch
@@ -16,7 +18,7 @@ struct Params {
   beta: f32,
   burn: i32,       // P = Params.BurnInSteps()
   inv: f32,        // 1/M = 1/float32(Params.Norm()), rounded on the host like the Go twin
-  variant: u32,    // mcmc.Paper = 0, mcmc.Fresh = 1, mcmc.IID = 2
+  variant: u32,    // mcmc.Variant: PAPER, FRESH or IID
   key0: u32,       // rng.Key
   key1: u32,
   step: u32,
@@ -31,32 +33,28 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> Stats: array<f32>;      // objective.NumStats values
 @group(0) @binding(8) var<storage, read_write> Rows: array<u32>;       // chain_rows: the encoder's rows
 
-const PAPER: u32 = 0u;                   // mcmc.Paper
-const IID: u32 = 2u;                     // mcmc.IID
-const NO_STATE: u32 = 0xffffffffu;       // mcmc.NoState
-const UNVISITED: f32 = -3.4028234663852886e38; // objective.Unvisited = −MaxFloat32 (exact)
-const STREAM_MH: u32 = 5u;               // rng.StreamMH
-const NUM_COUNTS: u32 = 5u;              // objective.StatProposals .. StatState
-
-// masked is Shape.Masked: in-batch column c is one of anchor r's own views.
-fn masked(r: u32, c: u32) -> bool { return c < 2u * p.b && c % p.b == r % p.b; }
-
-// pos is Shape.Pos.
-fn pos(r: u32) -> u32 { return (r + p.b) % (2u * p.b); }
-
 // accept is mcmc.Accept: u ≤ exp(q − score), decided in the log domain.
 fn accept(q: f32, score: f32, u: f32) -> bool {
   let d = q - score;
   return d >= 0.0 || log(u) < d;
 }
 
-// mh_draw is mcmc.Draw: chain k, view v, step j → (the MH uniform, the IID proposal column).
-fn mh_draw(step: u32, k: u32, v: u32, j: u32, b: u32) -> vec2<u32> {
+// count_at is the place of chain k's MH statistic stat (StatProposals ..) in Counts.
+fn count_at(k: u32, stat: u32) -> u32 { return k * NUM_COUNTS + stat - STAT_PROPOSALS; }
+
+// rescores is Variant.Rescores: the chain's state is scored with current features.
+fn rescores() -> bool { return p.variant != PAPER; }
+
+// Draw is what mcmc.Draw returns: the MH uniform u and, for IID, the proposed column.
+struct Draw { u: f32, col: u32 }
+
+// draw is mcmc.Draw: the randomness of chain k's step j in view v.
+fn draw(step: u32, k: u32, v: u32, j: u32, b: u32) -> Draw {
   let bits = rng_bits(vec2<u32>(p.key0, p.key1), STREAM_MH, step, k, v * 2u * b + j);
-  return vec2<u32>(bits.x, bits.y % (2u * b));
+  return Draw(to_unit_open(bits.x), bits.y % (2u * b));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
   let b = p.b;
@@ -79,7 +77,7 @@ fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = Batch[k];
   var col = -1;
   var score = ChainScore[i];
-  if (p.variant != PAPER) { // Variant.Rescores
+  if (rescores()) {
     col = -1;
     score = UNVISITED;
     if (ChainIdx[i] != NO_STATE) {
@@ -89,20 +87,20 @@ fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   for (var v = 0u; v < 2u; v++) {
     let r = v * b + k;
-    if (p.variant != PAPER && v == 1u && col >= 0) {
+    if (rescores() && v == 1u && col >= 0) {
       score = beta * S[r * cols + u32(col)]; // view 2 scores its state against its own anchor
     }
     for (var j = 0u; j < 2u * b; j++) {
-      let d = mh_draw(p.step, k, v, j, b);
-      var c = d.y;
+      let d = draw(p.step, k, v, j, b);
+      var c = d.col;
       if (p.variant != IID) {
         c = j; // the sweep proposes the columns in order
       }
-      let own = masked(r, c); // own view: never a negative (the code's q = 0)
+      let own = masked(r, c, b); // own view: never a negative (the code's q = 0)
       if (!own) {
         proposals++;
         let q = beta * S[r * cols + c];
-        if (accept(q, score, to_unit_open(d.x))) {
+        if (accept(q, score, d.u)) {
           col = i32(c);
           score = q;
           accepted++;
@@ -120,33 +118,33 @@ fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
       }
     }
-    Omega[r * cols + pos(r)] = -1.0;
+    Omega[r * cols + pos(r, b)] = -1.0;
   }
   ChainScore[i] = score;
   if (col >= 0 && u32(col) < 2u * b) {
     ChainIdx[i] = Batch[u32(col) % b];
   }
-  let o = k * NUM_COUNTS;
-  Counts[o] = proposals;
-  Counts[o + 1u] = accepted;
-  Counts[o + 2u] = recorded;
-  Counts[o + 3u] = dropped;
-  Counts[o + 4u] = state;
+  Counts[count_at(k, STAT_PROPOSALS)] = proposals;
+  Counts[count_at(k, STAT_ACCEPTED)] = accepted;
+  Counts[count_at(k, STAT_RECORDED)] = recorded;
+  Counts[count_at(k, STAT_DROPPED)] = dropped;
+  Counts[count_at(k, STAT_STATE)] = state;
 }
 
-// mh_stats: stats[StatProposals + s] = Σ_k Counts[k·NUM_COUNTS + s], chains in order (integer sums,
+// mh_stats: one invocation per MH statistic, summing it over the chains in order (integer sums,
 // exact; float32 is exact below 2²⁴).
-@compute @workgroup_size(64)
-fn mh_stats(@builtin(local_invocation_index) s: u32) {
-  if (s >= NUM_COUNTS) { return; }
+@compute @workgroup_size(WG)
+fn mh_stats(@builtin(local_invocation_index) lid: u32) {
+  if (lid >= NUM_COUNTS) { return; }
+  let stat = STAT_PROPOSALS + lid;
   var total = 0u;
-  for (var k = 0u; k < p.b; k++) { total += Counts[k * NUM_COUNTS + s]; }
-  Stats[1u + s] = f32(total);
+  for (var k = 0u; k < p.b; k++) { total += Counts[count_at(k, stat)]; }
+  Stats[stat] = f32(total);
 }
 
 // chain_rows is mcmc.ChainRows: Rows[2B+k] = the dataset index of chain k's state, or the anchor's
 // own index while the chain is empty.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn chain_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
   let b = p.b;

@@ -9,6 +9,8 @@
 //
 // Every weight kernel also writes each anchor's in-batch InfoNCE loss (positive in the denominator)
 // to RowLoss; loss_total then averages them in a fixed order into stats[StatLoss].
+//!include lib/reduce
+//!include lib/shape
 
 struct Params {
   b: u32,          // images in the batch; the anchors are the 2B rows
@@ -19,7 +21,7 @@ struct Params {
   lg2: f32,        // sogclr_weights: log γ
   log_neg: f32,    // sogclr_weights: log |N| = log(2B − 2)
   rows: u32,       // loss_total: rows to average
-  zero_rest: u32,  // loss_total: 1 to also zero stats[1 .. NUM_STATS)
+  zero_rest: u32,  // loss_total: 1 to also zero the other statistics
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> S: array<f32>;
@@ -29,48 +31,14 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> LogU: array<f32>;    // SogCLR: log u per dataset index
 @group(0) @binding(6) var<storage, read_write> Batch: array<u32>;   // dataset index of each image
 
-const WG: u32 = 64u;
-const NUM_STATS: u32 = 6u;              // objective.NumStats
 const NEG_BIG: f32 = -3.402823e38;      // finite stand-in for −inf in max reductions
-const UNVISITED_BITS: u32 = 0xff7fffffu; // objective.Unvisited = −MaxFloat32
 const LN2: f32 = 0.6931471805599453;
-
-var<workgroup> red: array<f32, 64>;
-
-// tree_max and tree_sum reduce v over the workgroup by a fixed pairwise tree. They have barriers:
-// call them from uniform control flow only.
-fn tree_max(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let m = red[0];
-  workgroupBarrier(); // everyone has read red[0] before red is reused
-  return m;
-}
-
-fn tree_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-
-// pos is Shape.Pos: the column of anchor r's positive partner.
-fn pos(r: u32) -> u32 { return (r + p.b) % (2u * p.b); }
 
 // included is objective.include for in-batch columns c < 2B: the positive when with_pos, and every
 // column that is not one of r's own views.
 fn included(r: u32, c: u32, with_pos: bool) -> bool {
-  if (c == pos(r)) { return with_pos; }
-  return c % p.b != r % p.b;
+  if (c == pos(r, p.b)) { return with_pos; }
+  return !masked(r, c, p.b);
 }
 
 // row_lse reduces anchor r: x = s_max over the included columns, y = log Σ exp(β·(s − s_max)), so
@@ -82,12 +50,12 @@ fn row_lse(r: u32, with_pos: bool, lid: u32) -> vec2<f32> {
   for (var c = lid; c < n; c += WG) {
     if (included(r, c, with_pos)) { m = max(m, S[base + c]); }
   }
-  let smax = tree_max(m, lid);
+  let smax = tree_max(m, lid, WG);
   var acc = 0.0;
   for (var c = lid; c < n; c += WG) {
     if (included(r, c, with_pos)) { acc = acc + exp(p.beta * (S[base + c] - smax)); }
   }
-  let total = tree_sum(acc, lid);
+  let total = tree_sum(acc, lid, WG);
   return vec2<f32>(smax, log(total));
 }
 
@@ -101,7 +69,7 @@ fn softplus(t: f32) -> f32 { return max(t, 0.0) + log(1.0 + exp(-abs(t))); }
 
 // simclr_weights: one workgroup per anchor r. Ω[r,c] = softmax(βs)[c] over {positive} ∪ negatives,
 // minus 1 on the positive; 0 on r itself and on columns ≥ 2B.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn simclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   if (r >= 2u * p.b) { return; } // workgroup-uniform
@@ -109,7 +77,7 @@ fn simclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
   let smax = ml.x;
   let l = ml.y;
   let base = r * p.cols;
-  let pr = pos(r);
+  let pr = pos(r, p.b);
   for (var c = lid; c < p.cols; c += WG) {
     var w = 0.0;
     if (c < 2u * p.b && included(r, c, true)) { w = exp(p.beta * (S[base + c] - smax) - l); }
@@ -124,7 +92,7 @@ fn simclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
 // For each view: lg = log mean_{c∈N(r)} exp(βs_rc); lu = lg on the first visit (or γ = 1), else
 // logaddexp(log(1−γ) + logU[i], log γ + lg); Ω[r,c] = exp(βs_rc − lu)/|N| on negatives, −1 on the
 // positive. Then logU[i] = logaddexp(lu_1, lu_2) − ln 2 (the mean of the two views' u).
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sogclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let k = wid.x;
   if (k >= p.b) { return; } // workgroup-uniform
@@ -146,10 +114,10 @@ fn sogclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
     }
     upd[v] = lu;
     let base = r * p.cols;
-    let pr = pos(r);
+    let pr = pos(r, p.b);
     for (var c = lid; c < p.cols; c += WG) {
       var w = 0.0;
-      if (c < 2u * p.b && c % p.b != r % p.b) { w = exp(p.beta * (S[base + c] - smax) - e); }
+      if (c < 2u * p.b && !masked(r, c, p.b)) { w = exp(p.beta * (S[base + c] - smax) - e); }
       if (c == pr) { w = -1.0; }
       Omega[base + c] = w;
     }
@@ -162,25 +130,25 @@ fn sogclr_weights(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
 
 // infonce_rows: one workgroup per anchor, RowLoss[r] = logSumExpRow(with positive) − βs_pos (the
 // statistic of the methods whose weight kernel does not produce it, i.e. the MH sweep).
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn infonce_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let r = wid.x;
   if (r >= 2u * p.b) { return; } // workgroup-uniform
   let ml = row_lse(r, true, lid);
-  if (lid == 0u) { RowLoss[r] = p.beta * (ml.x - S[r * p.cols + pos(r)]) + ml.y; }
+  if (lid == 0u) { RowLoss[r] = p.beta * (ml.x - S[r * p.cols + pos(r, p.b)]) + ml.y; }
 }
 
 // loss_total: one workgroup; stats[StatLoss] = mean of RowLoss[0 .. rows) (strided partial sums, then
-// the fixed tree: deterministic), and stats[1 ..] = 0 when zero_rest.
-@compute @workgroup_size(64)
+// the fixed tree: deterministic), and the other statistics = 0 when zero_rest.
+@compute @workgroup_size(WG)
 fn loss_total(@builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var r = lid; r < p.rows; r += WG) { acc = acc + RowLoss[r]; }
-  let total = tree_sum(acc, lid);
+  let total = tree_sum(acc, lid, WG);
   if (lid == 0u) {
-    Stats[0] = total / f32(p.rows);
+    Stats[STAT_LOSS] = total / f32(p.rows);
     if (p.zero_rest == 1u) {
-      for (var s = 1u; s < NUM_STATS; s++) { Stats[s] = 0.0; }
+      for (var s = 0u; s < NUM_STATS; s++) { if (s != STAT_LOSS) { Stats[s] = 0.0; } }
     }
   }
 }

@@ -1,12 +1,14 @@
 // Optimizer updates over the flat parameter arena, the GPU twin of optim.Step (core/optim/optim.go):
 // SGD with momentum, Adam and LARS, with coupled weight decay on the Decay segments only.
 //
-// The segment table (binding 5) holds 4 words per segment: offset, length, decay (0/1) and the first
-// workgroup of the segment in the update grid. An update workgroup covers 256 consecutive elements of
-// one segment (64 invocations × 4, strided by 64), and finds its segment by a binary search over the
+// The segment table `seg` holds 4 words per segment: offset, length, decay (0/1) and the first
+// workgroup of the segment in the update grid. An update workgroup covers PER_WG consecutive elements
+// of one segment (WG invocations, strided by WG), and finds its segment by a binary search over the
 // first-workgroup column. LARS first runs optim_lars_norms, one workgroup per segment: ‖p‖² and
 // ‖g + wd·p‖² by a fixed tree in workgroup memory, then q = η·‖p‖/‖g + wd·p‖ (1 for segments without
 // decay, or when either norm is 0) into Q[segment].
+//!include lib/grid
+//!include lib/reduce
 
 struct Params {
   nseg: u32,       // segments in the table
@@ -28,7 +30,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> seg: array<u32>;
 @group(0) @binding(6) var<storage, read_write> Q: array<f32>;
 
-const PER_WG = 256u;
+const NORM_WG = 128u; // invocations of optim_lars_norms
 
 // find_segment returns the last segment whose first workgroup is at most w.
 fn find_segment(w: u32) -> u32 {
@@ -41,61 +43,52 @@ fn find_segment(w: u32) -> u32 {
   return lo;
 }
 
-// Span is the part of the arena an update workgroup covers.
-struct Span { s: u32, off: u32, start: u32, len: u32, wd: f32 }
+// Span is the part of the arena an update workgroup covers: elements first .. end−1 of segment s,
+// whose weight decay is wd (0 for segments without decay).
+struct Span { s: u32, first: u32, end: u32, wd: f32 }
 
-fn span(wid: vec3<u32>, nw: vec3<u32>) -> Span {
-  let w = wid.x + wid.y * nw.x;
+// span is update workgroup w's Span; empty for the workgroups past the end of the grid.
+fn span(w: u32) -> Span {
+  if (w >= p.wg_total) { return Span(0u, 0u, 0u, 0.0); }
   let s = find_segment(w);
-  let wd = select(0.0, p.wd, seg[4u * s + 2u] == 1u);
-  return Span(s, seg[4u * s], (w - seg[4u * s + 3u]) * PER_WG, seg[4u * s + 1u], wd);
+  let off = seg[4u * s];
+  let start = (w - seg[4u * s + 3u]) * PER_WG;
+  let end = off + min(start + PER_WG, seg[4u * s + 1u]);
+  return Span(s, off + start, end, select(0.0, p.wd, seg[4u * s + 2u] == 1u));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn optim_sgd(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
              @builtin(num_workgroups) nw: vec3<u32>) {
-  if (wid.x + wid.y * nw.x >= p.wg_total) { return; }
-  let sp = span(wid, nw);
-  for (var k = 0u; k < PER_WG; k += 64u) {
-    let j = sp.start + k + lid;
-    if (j < sp.len) {
-      let i = sp.off + j;
-      let d = G[i] + sp.wd * P[i];
-      let m = p.momentum * M[i] + d;
-      M[i] = m;
-      P[i] = P[i] - p.lr * m;
-    }
+  let sp = span(group_index(wid, nw));
+  for (var i = sp.first + lid; i < sp.end; i += WG) {
+    let d = G[i] + sp.wd * P[i];
+    let m = p.momentum * M[i] + d;
+    M[i] = m;
+    P[i] = P[i] - p.lr * m;
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn optim_adam(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
               @builtin(num_workgroups) nw: vec3<u32>) {
-  if (wid.x + wid.y * nw.x >= p.wg_total) { return; }
-  let sp = span(wid, nw);
-  for (var k = 0u; k < PER_WG; k += 64u) {
-    let j = sp.start + k + lid;
-    if (j < sp.len) {
-      let i = sp.off + j;
-      let d = G[i] + sp.wd * P[i];
-      let m = p.beta1 * M[i] + p.omb1 * d;
-      let v = p.beta2 * V[i] + p.omb2 * d * d;
-      M[i] = m;
-      V[i] = v;
-      let mh = m / p.c1;
-      let vh = v / p.c2;
-      P[i] = P[i] - p.lr * mh / (sqrt(vh) + p.eps);
-    }
+  let sp = span(group_index(wid, nw));
+  for (var i = sp.first + lid; i < sp.end; i += WG) {
+    let d = G[i] + sp.wd * P[i];
+    let m = p.beta1 * M[i] + p.omb1 * d;
+    let v = p.beta2 * V[i] + p.omb2 * d * d;
+    M[i] = m;
+    V[i] = v;
+    let mh = m / p.c1;
+    let vh = v / p.c2;
+    P[i] = P[i] - p.lr * mh / (sqrt(vh) + p.eps);
   }
 }
 
-var<workgroup> red_p: array<f32, 128>;
-var<workgroup> red_u: array<f32, 128>;
-
-@compute @workgroup_size(128)
+@compute @workgroup_size(NORM_WG)
 fn optim_lars_norms(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let s = wid.x;
-  if (s >= p.nseg) { return; }
+  if (s >= p.nseg) { return; } // workgroup-uniform
   let off = seg[4u * s];
   // segments without decay sum nothing (the loop bound, not a branch around the barriers)
   let len = select(0u, seg[4u * s + 1u], seg[4u * s + 2u] == 1u);
@@ -111,42 +104,29 @@ fn optim_lars_norms(@builtin(local_invocation_index) lid: u32, @builtin(workgrou
       let d = G[off + i] + p.wd * x;
       bp += x * x;
       bu += d * d;
-      i += 128u;
+      i += NORM_WG;
     }
     pn += bp;
     un += bu;
   }
-  red_p[lid] = pn;
-  red_u[lid] = un;
-  workgroupBarrier();
-  for (var h = 64u; h > 0u; h >>= 1u) {
-    if (lid < h) {
-      red_p[lid] += red_p[lid + h];
-      red_u[lid] += red_u[lid + h];
-    }
-    workgroupBarrier();
-  }
+  let pt = tree_sum(pn, lid, NORM_WG);
+  let ut = tree_sum(un, lid, NORM_WG);
   if (lid == 0u) {
     var q = 1.0;
-    if (red_p[0] > 0.0 && red_u[0] > 0.0) { q = p.trust * (sqrt(red_p[0]) / sqrt(red_u[0])); }
+    if (pt > 0.0 && ut > 0.0) { q = p.trust * (sqrt(pt) / sqrt(ut)); }
     Q[s] = q;
   }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn optim_lars(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>,
               @builtin(num_workgroups) nw: vec3<u32>) {
-  if (wid.x + wid.y * nw.x >= p.wg_total) { return; }
-  let sp = span(wid, nw);
+  let sp = span(group_index(wid, nw));
   let q = Q[sp.s];
-  for (var k = 0u; k < PER_WG; k += 64u) {
-    let j = sp.start + k + lid;
-    if (j < sp.len) {
-      let i = sp.off + j;
-      let d = (G[i] + sp.wd * P[i]) * q;
-      let m = p.momentum * M[i] + d;
-      M[i] = m;
-      P[i] = P[i] - p.lr * m;
-    }
+  for (var i = sp.first + lid; i < sp.end; i += WG) {
+    let d = (G[i] + sp.wd * P[i]) * q;
+    let m = p.momentum * M[i] + d;
+    M[i] = m;
+    P[i] = P[i] - p.lr * m;
   }
 }

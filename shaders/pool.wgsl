@@ -5,6 +5,7 @@
 //   maxpool2_back: a gather, one invocation per input element: it takes the gradient of its window
 //                  when it is that window's arg, else 0 (also in dropped odd rows and columns). No
 //                  scatter, so no atomics and every element of dX is written.
+//!include lib/grid
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
@@ -15,9 +16,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;   // y; dY in maxpool2_back
 @group(0) @binding(3) var<storage, read_write> Arg: array<u32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let o = gid.x + gid.y * nw.x * 64u;
+  let o = flat_index(gid, nw);
   if (o >= p.total) { return; }
   let oh = p.h / 2u;
   let ow = p.w / 2u;
@@ -40,9 +41,9 @@ fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   Arg[o] = bi;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn maxpool2_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * 64u;
+  let i = flat_index(gid, nw);
   if (i >= p.total) { return; }
   let oh = p.h / 2u;
   let ow = p.w / 2u;

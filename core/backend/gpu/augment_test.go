@@ -152,7 +152,7 @@ func TestAugmentDrawParity(t *testing.T) {
 	for _, tc := range augConfigs() {
 		for _, s := range augShapes[:2] {
 			p := augBatch(s, tc.cfg, 77, rows, 5)
-			g.augmentDraw(out, p)
+			augmentDraw(t, g, out, p)
 			got := read(t, g, out)
 			var crop float64
 			for r := range rows {

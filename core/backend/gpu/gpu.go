@@ -7,6 +7,11 @@
 // step costs one submit and no read-back. Read waits for the queue. Each dispatch gets its own 256-byte
 // slot of a uniform ring (bound with a dynamic offset), so bind groups depend only on the storage
 // buffers and are cached.
+//
+// The kernels and Go agree on three things, each checked when the pipelines are built (kernel.go,
+// contract.go): the constants both use (generated into a WGSL prelude from the Go constants), each
+// family's parameter block (a Go struct matched member by member with the WGSL `struct Params`), and
+// the buffers of each entry point (bound by their WGSL names, only those the entry point uses).
 package gpu
 
 import (
@@ -20,7 +25,6 @@ import (
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/core/backend"
-	"github.com/emc2ml/emc2/shaders"
 )
 
 const (
@@ -69,7 +73,6 @@ type Backend struct {
 
 	scope     errorScope      // browser only: validation errors, which the js binding does not return
 	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
-	dummies   []*Buf          // placeholders for bindings an entry point ignores (scratch.go)
 	segTables segCache        // the optimizer's uploaded segment tables (ops_optim.go)
 	allocated uint64          // bytes of storage buffers created
 	err       error           // first error recorded; reported by Flush and Read
@@ -106,13 +109,8 @@ func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error)
 		return nil, fmt.Errorf("gpu: uniform ring: %w", err)
 	}
 	b.ringHost = make([]byte, slotBytes*ringSlots)
-	for _, name := range shaders.Names() {
-		if name == "rng" {
-			continue
-		}
-		if err := b.loadFamily(name); err != nil {
-			return nil, err
-		}
+	if err := b.loadKernels(); err != nil {
+		return nil, err
 	}
 	if b.scope != nil {
 		if err := b.scope.check(); err != nil {

@@ -1,93 +1,127 @@
 package gpu
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
-	"regexp"
-	"strconv"
+	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/shaders"
 )
 
 // Conventions every WGSL family follows (so that one generic loader serves them all):
-//   - binding 0 of group 0 is `var<uniform> p: Params` — the dispatch's parameters, 256 bytes at most;
-//   - bindings 1..n are `var<storage, read_write>` (or `read`) buffers, used by all entry points of the family in
-//     the same order (an entry point may ignore some; the caller still passes a buffer for each);
+//   - binding 0 of group 0 is `var<uniform> p: Params` — the dispatch's parameters, 256 bytes at most,
+//     written from the family's Go struct in familyParams (contract.go);
+//   - bindings 1..n are `var<storage, read_write>` (or `read`) buffers; each entry point's layout
+//     holds only the ones it uses (directly or through the functions it calls), and the caller binds
+//     them by their WGSL names;
 //   - entry points are `@compute @workgroup_size(...) fn name(...)`, at most 128 invocations per
 //     workgroup (WebGPU compatibility mode) and grids of at most 65535 per dimension.
-var (
-	reBinding = regexp.MustCompile(`@group\(0\)\s*@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>`)
-	reEntry   = regexp.MustCompile(`@compute\s*@workgroup_size\([^)]*\)\s*fn\s+(\w+)`)
-)
 
+// kernel is one entry point's pipeline and what its dispatches must supply.
 type kernel struct {
-	family   string
-	pipe     *wgpu.ComputePipeline
-	bgl      *wgpu.BindGroupLayout
-	nStorage int
-	readOnly []bool // per storage binding 1..n
+	entry, file string
+	pipe        *wgpu.ComputePipeline
+	bgl         *wgpu.BindGroupLayout
+	params      reflect.Type      // the Go twin of the family's Params
+	offsets     []int             // byte offset of each of its fields in the uniform slot
+	binds       []shaders.Binding // the storage bindings the entry point uses, ascending
 }
 
-// loadFamily compiles one WGSL file and makes a pipeline per entry point, with explicit layouts
-// (the js backend has no GetBindGroupLayout and no "auto" layout).
-func (b *Backend) loadFamily(name string) error {
-	src, err := shaders.Source(name)
+// withPrelude returns the WGSL the device compiles for a kernel: the constant prelude, then the
+// kernel's source with its includes expanded.
+func withPrelude(src string) (string, error) {
+	pre, err := shaders.Prelude(consts)
 	if err != nil {
-		return err
+		return "", err
 	}
-	n := 0
-	ro := map[int]bool{}
-	for _, m := range reBinding.FindAllStringSubmatch(src, -1) {
-		i, _ := strconv.Atoi(m[1])
-		n = max(n, i)
-		ro[i] = m[2] == "read"
-	}
-	readOnly := make([]bool, n)
-	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: name,
-		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src}})
-	if err != nil {
-		return fmt.Errorf("gpu: compile shaders/%s.wgsl: %w", name, err)
-	}
-	entries := []wgpu.BindGroupLayoutEntry{{Binding: 0, Visibility: wgpu.ShaderStageCompute,
-		Buffer: wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform, HasDynamicOffset: true, MinBindingSize: slotBytes}}}
-	for i := 1; i <= n; i++ {
-		t := wgpu.BufferBindingTypeStorage
-		if ro[i] {
-			t, readOnly[i-1] = wgpu.BufferBindingTypeReadOnlyStorage, true
-		}
-		entries = append(entries, wgpu.BindGroupLayoutEntry{Binding: uint32(i), Visibility: wgpu.ShaderStageCompute,
-			Buffer: wgpu.BufferBindingLayout{Type: t}})
-	}
-	bgl, err := b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: name, Entries: entries})
-	if err != nil {
-		return fmt.Errorf("gpu: %s: bind group layout: %w", name, err)
-	}
-	pl, err := b.dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: name, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
-	if err != nil {
-		return fmt.Errorf("gpu: %s: pipeline layout: %w", name, err)
-	}
-	for _, m := range reEntry.FindAllStringSubmatch(src, -1) {
-		entry := m[1]
-		pipe, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
-			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: entry}})
+	return pre + src, nil
+}
+
+// loadKernels builds the pipelines of every kernel family in shaders/, each with its Go Params.
+func (b *Backend) loadKernels() error {
+	names := shaders.Kernels()
+	for _, name := range names {
+		src, err := shaders.Source(name)
 		if err != nil {
-			return fmt.Errorf("gpu: %s.%s: pipeline: %w", name, entry, err)
+			return err
 		}
-		if _, dup := b.kernels[entry]; dup {
-			return fmt.Errorf("gpu: entry point %q defined twice (in %s.wgsl and %s.wgsl)", entry, b.kernels[entry].family, name)
+		params, ok := familyParams[name]
+		if !ok {
+			return fmt.Errorf("gpu: shaders/%s.wgsl has no Go parameter struct in familyParams", name)
 		}
-		b.kernels[entry] = &kernel{family: name, pipe: pipe, bgl: bgl, nStorage: n, readOnly: readOnly}
+		if err := b.loadFamily("shaders/"+name+".wgsl", src, params); err != nil {
+			return err
+		}
+	}
+	for name := range familyParams {
+		if !slices.Contains(names, name) {
+			return fmt.Errorf("gpu: familyParams names %s, which is not a file in shaders/", name)
+		}
 	}
 	return nil
 }
 
-// u32s is the parameter block of a dispatch, as 32-bit words.
-type u32s []uint32
+// loadFamily compiles one kernel file (file: its path from the repository root, for messages; src:
+// its WGSL with the includes expanded) and makes a pipeline per entry point, each with an explicit
+// layout of only the bindings it uses (the js backend has no GetBindGroupLayout and no "auto"
+// layout). params is the Go twin of the file's Params; a mismatch is an error naming the file and
+// the member, before anything is compiled.
+func (b *Backend) loadFamily(file, src string, params any) error {
+	src, err := withPrelude(src)
+	if err != nil {
+		return err
+	}
+	m, err := shaders.Parse(src)
+	if err != nil {
+		return fmt.Errorf("gpu: %s: %w", file, err)
+	}
+	pt := reflect.TypeOf(params)
+	offsets, err := checkParams(file, m, pt)
+	if err != nil {
+		return err
+	}
+	mod, err := b.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{Label: file,
+		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: src}})
+	if err != nil {
+		return fmt.Errorf("gpu: compile %s: %w", file, err)
+	}
+	for _, e := range m.Entries {
+		if k, dup := b.kernels[e.Name]; dup {
+			return fmt.Errorf("gpu: entry point %q defined twice (in %s and %s)", e.Name, k.file, file)
+		}
+		entries := []wgpu.BindGroupLayoutEntry{{Binding: 0, Visibility: wgpu.ShaderStageCompute,
+			Buffer: wgpu.BufferBindingLayout{Type: wgpu.BufferBindingTypeUniform, HasDynamicOffset: true, MinBindingSize: slotBytes}}}
+		for _, s := range e.Bindings {
+			t := wgpu.BufferBindingTypeStorage
+			if s.ReadOnly {
+				t = wgpu.BufferBindingTypeReadOnlyStorage
+			}
+			entries = append(entries, wgpu.BindGroupLayoutEntry{Binding: uint32(s.Index), Visibility: wgpu.ShaderStageCompute,
+				Buffer: wgpu.BufferBindingLayout{Type: t}})
+		}
+		label := file + ":" + e.Name
+		bgl, err := b.dev.CreateBindGroupLayout(&wgpu.BindGroupLayoutDescriptor{Label: label, Entries: entries})
+		if err != nil {
+			return fmt.Errorf("gpu: %s: bind group layout: %w", label, err)
+		}
+		pl, err := b.dev.CreatePipelineLayout(&wgpu.PipelineLayoutDescriptor{Label: label, BindGroupLayouts: []*wgpu.BindGroupLayout{bgl}})
+		if err != nil {
+			return fmt.Errorf("gpu: %s: pipeline layout: %w", label, err)
+		}
+		pipe, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
+			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: e.Name}})
+		if err != nil {
+			return fmt.Errorf("gpu: %s: pipeline: %w", label, err)
+		}
+		b.kernels[e.Name] = &kernel{entry: e.Name, file: file, pipe: pipe, bgl: bgl, params: pt, offsets: offsets, binds: e.Bindings}
+	}
+	return nil
+}
 
-// f packs a float32 parameter.
-func f(v float32) uint32 { return math.Float32bits(v) }
+// binds names the storage buffers of a dispatch by their WGSL variable names.
+type binds map[string]*Buf
 
 // bit packs a boolean parameter.
 func bit(v bool) uint32 {
@@ -97,16 +131,21 @@ func bit(v bool) uint32 {
 	return 0
 }
 
-// dispatch records entry point `entry` over a grid of workgroups, with its parameters and storage
-// buffers (in binding order 1..n).
-func (b *Backend) dispatch(entry string, params u32s, bufs []*Buf, x, y, z int) {
+// dispatch records entry point `entry` over a grid of workgroups, with its parameters (the family's
+// Go Params struct) and exactly the storage buffers the entry point uses, by name.
+func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 	k, ok := b.kernels[entry]
 	if !ok {
 		b.fail(fmt.Errorf("gpu: no kernel %q", entry))
 		return
 	}
-	if len(bufs) != k.nStorage {
-		b.fail(fmt.Errorf("gpu: kernel %s takes %d buffers, got %d", entry, k.nStorage, len(bufs)))
+	if pt := reflect.TypeOf(params); pt != k.params {
+		b.fail(fmt.Errorf("gpu: %s:%s: parameters are %v, its Params is %v", k.file, entry, pt, k.params))
+		return
+	}
+	list, err := k.bindList(bufs)
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: %s:%s: %w", k.file, entry, err))
 		return
 	}
 	if x == 0 || y == 0 || z == 0 {
@@ -116,18 +155,14 @@ func (b *Backend) dispatch(entry string, params u32s, bufs []*Buf, x, y, z int) 
 		b.fail(fmt.Errorf("gpu: kernel %s: grid %dx%dx%d exceeds 65535 per dimension", entry, x, y, z))
 		return
 	}
-	if len(params)*4 > slotBytes {
-		b.fail(fmt.Errorf("gpu: kernel %s: %d parameter words exceed one slot", entry, len(params)))
-		return
-	}
 	if b.ringUsed == ringSlots {
 		b.submit()
 	}
-	if err := k.checkAliasing(bufs); err != nil {
+	if err := k.checkAliasing(list); err != nil {
 		b.fail(fmt.Errorf("gpu: kernel %s: %w", entry, err))
 		return
 	}
-	bg, err := b.bindGroup(k, bufs)
+	bg, err := b.bindGroup(k, list)
 	if err != nil {
 		b.fail(err)
 		return
@@ -140,17 +175,38 @@ func (b *Backend) dispatch(entry string, params u32s, bufs []*Buf, x, y, z int) 
 	b.ringUsed++
 	dst := b.ringHost[slot*slotBytes : (slot+1)*slotBytes]
 	clear(dst)
-	for i, w := range params {
-		binary.LittleEndian.PutUint32(dst[4*i:], w)
-	}
+	putParams(dst, reflect.ValueOf(params), k.offsets)
 	b.pass.SetPipeline(k.pipe)
 	b.pass.SetBindGroup(0, bg, []uint32{uint32(slot * slotBytes)})
 	b.pass.DispatchWorkgroups(uint32(x), uint32(y), uint32(z))
 }
 
-// bindGroup returns the cached bind group of a family's layout over these buffer ranges.
+// bindList orders the named buffers as the entry point's bindings, and refuses missing and extra
+// ones (an extra one is a buffer the caller believes the kernel reads or writes, which it does not).
+func (k *kernel) bindList(bufs binds) ([]*Buf, error) {
+	list := make([]*Buf, len(k.binds))
+	for i, s := range k.binds {
+		list[i] = bufs[s.Name]
+		if list[i] == nil || list[i].buf == nil {
+			return nil, fmt.Errorf("buffer %s (binding %d) is missing", s.Name, s.Index)
+		}
+	}
+	if len(bufs) != len(k.binds) {
+		var extra []string
+		for name := range bufs {
+			if !slices.ContainsFunc(k.binds, func(s shaders.Binding) bool { return s.Name == name }) {
+				extra = append(extra, name)
+			}
+		}
+		slices.Sort(extra)
+		return nil, fmt.Errorf("the entry point does not use %s", strings.Join(extra, ", "))
+	}
+	return list, nil
+}
+
+// bindGroup returns the cached bind group of an entry point's layout over these buffer ranges.
 func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
-	key := k.family
+	key := k.entry
 	for _, s := range bufs {
 		key += fmt.Sprintf("|%d:%d:%d", s.id, s.off, s.n)
 	}
@@ -159,18 +215,15 @@ func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
 	}
 	entries := []wgpu.BindGroupEntry{{Binding: 0, Buffer: b.ring, Size: slotBytes}}
 	for i, s := range bufs {
-		if s == nil || s.buf == nil {
-			return nil, fmt.Errorf("gpu: kernel family %s: buffer %d is missing", k.family, i+1)
-		}
 		size := uint64(4 * s.n)
 		if s.n == 0 || uint64(s.off*4)+size > s.size {
 			size = s.size - uint64(s.off*4)
 		}
-		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(i + 1), Buffer: s.buf, Offset: uint64(s.off * 4), Size: (size + 3) &^ 3})
+		entries = append(entries, wgpu.BindGroupEntry{Binding: uint32(k.binds[i].Index), Buffer: s.buf, Offset: uint64(s.off * 4), Size: (size + 3) &^ 3})
 	}
 	bg, err := b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.bgl, Entries: entries})
 	if err != nil {
-		return nil, fmt.Errorf("gpu: bind group for %s: %w", k.family, err)
+		return nil, fmt.Errorf("gpu: bind group for %s: %w", k.entry, err)
 	}
 	b.groups[key] = bg
 	return bg, nil
@@ -183,11 +236,11 @@ func (k *kernel) checkAliasing(bufs []*Buf) error {
 	for i, a := range bufs {
 		for j := i + 1; j < len(bufs); j++ {
 			c := bufs[j]
-			if a == nil || c == nil || a.id != c.id || (k.readOnly[i] && k.readOnly[j]) {
+			if a.id != c.id || (k.binds[i].ReadOnly && k.binds[j].ReadOnly) {
 				continue
 			}
 			if a.off < c.off+max(c.n, 1) && c.off < a.off+max(a.n, 1) {
-				return fmt.Errorf("bindings %d and %d overlap on one buffer and one is writable", i+1, j+1)
+				return fmt.Errorf("bindings %s and %s overlap on one buffer and one is writable", k.binds[i].Name, k.binds[j].Name)
 			}
 		}
 	}

@@ -8,9 +8,27 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 )
 
-// augmentParams packs a Batch into the uniform block of shaders/augment.wgsl. The logarithms of the
-// aspect-ratio range are taken here, in float64 rounded to float32, exactly as augment.Draw does.
-func augmentParams(p augment.Batch) u32s {
+// augmentParams is struct Params of shaders/lib/augment_draw.wgsl, the uniform block of
+// shaders/augment.wgsl.
+type augmentParams struct {
+	Base, Rows           uint32
+	InH, InW, C          uint32
+	OutH, OutW           uint32
+	Step, Key0, Key1     uint32
+	Crop                 uint32 // 1 when CropScale[1] > 0
+	ScaleLo, ScaleHi     float32
+	LrLo, LrHi           float32 // log of the aspect-ratio range
+	FlipP, JitterP       float32
+	Brightness, Contrast float32
+	Saturation, Hue      float32
+	GrayP, BlurP         float32
+	SigmaLo, SigmaHi     float32
+	NoiseStd             float32
+}
+
+// newAugmentParams packs a Batch into the uniform block. The logarithms of the aspect-ratio range
+// are taken here, in float64 rounded to float32, exactly as augment.Draw does.
+func newAugmentParams(p augment.Batch) augmentParams {
 	c := p.Cfg
 	var lrLo, lrHi float32
 	if c.CropScale[1] > 0 {
@@ -20,13 +38,14 @@ func augmentParams(p augment.Batch) u32s {
 		}
 		lrLo, lrHi = float32(math.Log(float64(rlo))), float32(math.Log(float64(rhi)))
 	}
-	return u32s{p.Base, uint32(p.Rows), uint32(p.InH), uint32(p.InW), uint32(p.C), uint32(p.OutH), uint32(p.OutW),
-		p.Step, p.Key.K0, p.Key.K1, bit(c.CropScale[1] > 0), f(c.CropScale[0]), f(c.CropScale[1]), f(lrLo), f(lrHi),
-		f(c.FlipP), f(c.JitterP), f(c.Brightness), f(c.Contrast), f(c.Saturation), f(c.Hue), f(c.GrayP), f(c.BlurP),
-		f(c.BlurSigma[0]), f(c.BlurSigma[1]), f(c.NoiseStd)}
+	return augmentParams{Base: p.Base, Rows: uint32(p.Rows), InH: uint32(p.InH), InW: uint32(p.InW), C: uint32(p.C),
+		OutH: uint32(p.OutH), OutW: uint32(p.OutW), Step: p.Step, Key0: p.Key.K0, Key1: p.Key.K1,
+		Crop: bit(c.CropScale[1] > 0), ScaleLo: c.CropScale[0], ScaleHi: c.CropScale[1], LrLo: lrLo, LrHi: lrHi,
+		FlipP: c.FlipP, JitterP: c.JitterP, Brightness: c.Brightness, Contrast: c.Contrast, Saturation: c.Saturation,
+		Hue: c.Hue, GrayP: c.GrayP, BlurP: c.BlurP, SigmaLo: c.BlurSigma[0], SigmaHi: c.BlurSigma[1], NoiseStd: c.NoiseStd}
 }
 
-// Augment makes one view per row (shaders/augment.wgsl, one 64-invocation workgroup per view): row
+// Augment makes one view per row (shaders/augment.wgsl, one workgroup of wg invocations per view): row
 // r reads image rows[r] and draws with the counters (step, Base + r), as augment.Draw + augment.Apply.
 func (b *Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {
 	if p.Rows <= 0 {
@@ -45,18 +64,11 @@ func (b *Backend) Augment(dst, images, rows backend.Buf, p augment.Batch) {
 		b.fail(fmt.Errorf("gpu: augment: rows holds %d indices, need %d", rw.n, p.Rows))
 		return
 	}
-	scratch := b.dummy(0)
+	blur := 0 // the blur's intermediate image; no room needed without blur
 	if p.Cfg.BlurP > 0 {
-		scratch = b.scratchBuf("augment.blur", p.Rows*o)
+		blur = p.Rows * o
 	}
 	x, y := grid2D(p.Rows)
-	b.dispatch("augment_views", augmentParams(p), []*Buf{im, rw, d, scratch}, x, y, 1)
-}
-
-// augmentDraw writes the drawn parameters of views Base..Base+Rows-1 into out, 16 values per row
-// (X0, Y0, CW, CH, Flip, Jitter, Bright, Contr, Sat, Hue, Gray, Blur, Sigma, 0, 0, 0): the GPU side of
-// the Draw parity test.
-func (b *Backend) augmentDraw(out *Buf, p augment.Batch) {
-	d := []*Buf{b.dummy(0), b.dummy(1), b.dummy(2)}
-	b.dispatch("augment_draw", augmentParams(p), []*Buf{d[0], d[1], out, d[2]}, ceilDiv(p.Rows, 64), 1, 1)
+	b.dispatch("augment_views", newAugmentParams(p), binds{"images": im, "rows": rw, "dst": d,
+		"scratch": b.scratchBuf("augment.blur", blur)}, x, y, 1)
 }

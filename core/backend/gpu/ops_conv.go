@@ -12,19 +12,32 @@ const (
 	dwMaxPartials = 1 << 22 // 16 MiB
 )
 
+// convParams is struct Params of shaders/conv.wgsl.
+type convParams struct {
+	N, H, W      uint32
+	C1, C2       uint32 // channels read and written
+	Bias, Relu   uint32
+	RowsPerChunk uint32 // conv3x3_dw
+	Count        uint32 // conv3x3_dw_sum
+	Chunks       uint32 // conv3x3_dw_sum
+}
+
+// poolParams is struct Params of shaders/pool.wgsl.
+type poolParams struct{ N, H, W, C, Total uint32 }
+
 // conv records the implicit-GEMM convolution of an n×h×w×c1 image into n×h×w×c2 (+ bias) (then
 // ReLU); flip computes dX from dY with the rotated, channel-transposed filter. bias may be nil.
 func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu bool) {
 	hasBias := bias != nil
 	if !hasBias {
-		bias = w // any read-only buffer: the binding must exist but is not read
+		bias = w // the kernel reads no bias, but its layout has the (read-only) binding
 	}
 	entry := "conv3x3"
 	if flip {
 		entry = "conv3x3_dx"
 	}
-	params := u32s{uint32(n), uint32(h), uint32(wd), uint32(c1), uint32(c2), 0, bit(hasBias), bit(relu), 0, 0, 0}
-	b.dispatch(entry, params, []*Buf{in, w, out, bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, 32), 1)
+	params := convParams{N: uint32(n), H: uint32(h), W: uint32(wd), C1: uint32(c1), C2: uint32(c2), Bias: bit(hasBias), Relu: bit(relu)}
+	b.dispatch(entry, params, binds{"A": in, "B": w, "C": out, "D": bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, 32), 1)
 }
 
 // dwChunks returns the image rows per split-K chunk and the number of chunks.
@@ -48,12 +61,12 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	if chunks > 1 {
 		part = b.scratchBuf("conv.dw", chunks*count)
 	}
-	params := u32s{uint32(s.N), uint32(s.H), uint32(s.W), uint32(s.Cin), uint32(s.Cout), 0, 0, 0,
-		uint32(rowsPer), uint32(count), uint32(chunks)}
-	b.dispatch("conv3x3_dw", params, []*Buf{x, dy, part, dy}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
+	params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(s.Cin), C2: uint32(s.Cout),
+		RowsPerChunk: uint32(rowsPer), Count: uint32(count), Chunks: uint32(chunks)}
+	b.dispatch("conv3x3_dw", params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
 	if chunks > 1 {
 		gx, gy := grid1D(count)
-		b.dispatch("conv3x3_dw_sum", params, []*Buf{part, dy, dw, dy}, gx, gy, 1)
+		b.dispatch("conv3x3_dw_sum", params, binds{"A": part, "C": dw}, gx, gy, 1)
 	}
 }
 
@@ -80,14 +93,14 @@ func (b *Backend) Conv3x3Back(dx, dw, db, dy, x, w, y backend.Buf, s nn.ConvShap
 func (b *Backend) MaxPool2(y, arg, x backend.Buf, s nn.PoolShape) {
 	n := s.N * s.OutH() * s.OutW() * s.C
 	gx, gy := grid1D(n)
-	b.dispatch("maxpool2", u32s{uint32(s.N), uint32(s.H), uint32(s.W), uint32(s.C), uint32(n)},
-		[]*Buf{buf(x), buf(y), buf(arg)}, gx, gy, 1)
+	b.dispatch("maxpool2", poolParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C: uint32(s.C), Total: uint32(n)},
+		binds{"X": buf(x), "Y": buf(y), "Arg": buf(arg)}, gx, gy, 1)
 }
 
 // MaxPool2Back routes each output gradient to its window's maximum; dx is overwritten.
 func (b *Backend) MaxPool2Back(dx, dy, arg backend.Buf, s nn.PoolShape) {
 	n := s.N * s.H * s.W * s.C
 	gx, gy := grid1D(n)
-	b.dispatch("maxpool2_back", u32s{uint32(s.N), uint32(s.H), uint32(s.W), uint32(s.C), uint32(n)},
-		[]*Buf{buf(dx), buf(dy), buf(arg)}, gx, gy, 1)
+	b.dispatch("maxpool2_back", poolParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C: uint32(s.C), Total: uint32(n)},
+		binds{"X": buf(dx), "Y": buf(dy), "Arg": buf(arg)}, gx, gy, 1)
 }

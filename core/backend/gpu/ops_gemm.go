@@ -2,26 +2,39 @@ package gpu
 
 import "github.com/emc2ml/emc2/core/backend"
 
-// gemmOp records C = alpha·op(A)·op(B) + beta·C (+ bias) (then ReLU); bias may be nil.
+// gemmParams is struct Params of shaders/gemm.wgsl.
+type gemmParams struct {
+	M, N, K        uint32
+	TransA, TransB uint32
+	Alpha, Beta    float32
+	Bias, Relu     uint32
+}
+
+// gemmOp records C = alpha·op(A)·op(B) + beta·C (+ bias) (then ReLU); bias may be nil. A workgroup
+// covers a 32×32 tile of C.
 func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, alpha, beta float32, relu bool) {
 	hasBias := bias != nil
 	if !hasBias {
-		bias = bb // any read-only buffer: the binding must exist but is not read
+		bias = bb // the kernel reads no bias, but its layout has the (read-only) binding
 	}
-	params := u32s{uint32(m), uint32(n), uint32(k), bit(transA), bit(transB), f(alpha), f(beta), bit(hasBias), bit(relu), 0, 0}
-	b.dispatch("gemm", params, []*Buf{a, bb, c, bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
+	params := gemmParams{M: uint32(m), N: uint32(n), K: uint32(k), TransA: bit(transA), TransB: bit(transB),
+		Alpha: alpha, Beta: beta, Bias: bit(hasBias), Relu: bit(relu)}
+	b.dispatch("gemm", params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
 }
 
-// grid1D spreads n invocations of 64-wide workgroups over a 2-D grid when needed.
-func grid1D(n int) (x, y int) { return grid2D(ceilDiv(n, 64)) }
+// elemParams is struct Params of shaders/elementwise.wgsl.
+type elemParams struct{ N, Rows uint32 }
+
+// grid1D spreads n invocations of wg-wide workgroups over a 2-D grid when needed.
+func grid1D(n int) (x, y int) { return grid2D(ceilDiv(n, wg)) }
 
 func (b *Backend) reluMask(dy, y *Buf, n int) {
 	x, gy := grid1D(n)
-	b.dispatch("relu_mask", u32s{uint32(n), 0}, []*Buf{dy, y}, x, gy, 1)
+	b.dispatch("relu_mask", elemParams{N: uint32(n)}, binds{"X": dy, "Y": y}, x, gy, 1)
 }
 
 func (b *Backend) colSums(db, g *Buf, rows, n int) {
-	b.dispatch("col_sums", u32s{uint32(n), uint32(rows)}, []*Buf{g, db}, ceilDiv(n, 64), 1, 1)
+	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows)}, binds{"X": g, "Y": db}, ceilDiv(n, wg), 1, 1)
 }
 
 func buf(x backend.Buf) *Buf {

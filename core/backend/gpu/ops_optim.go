@@ -11,7 +11,17 @@ import (
 
 // perWorkgroup is the number of consecutive elements one update workgroup covers (PER_WG in
 // shaders/optim.wgsl).
-const perWorkgroup = 256
+const perWorkgroup = 4 * wg
+
+// optimParams is struct Params of shaders/optim.wgsl.
+type optimParams struct {
+	Nseg, WgTotal  uint32
+	LR, Momentum   float32
+	Beta1, Beta2   float32
+	Omb1, Omb2     float32 // 1 − β1, 1 − β2 in float32, as the Go twin rounds them
+	Eps, Wd, Trust float32
+	C1, C2         float32 // Adam's bias corrections 1 − β^T
+}
 
 // segTable is the segment table of shaders/optim.wgsl on the device: per non-empty segment its
 // offset, length, decay flag and first update workgroup; and Q, LARS's per-segment trust ratio.
@@ -75,9 +85,6 @@ func (b *Backend) OptimStep(params, grads, m, v backend.Buf, p optim.Params) {
 		return
 	}
 	pb, gb, mb, vb := buf(params), buf(grads), buf(m), buf(v)
-	if vb == nil {
-		vb = b.dummy(0)
-	}
 	for _, x := range []*Buf{pb, gb, mb} {
 		if x == nil || x.n < t.end {
 			b.fail(fmt.Errorf("gpu: optimizer: a buffer is shorter than the segments (%d values)", t.end))
@@ -86,25 +93,25 @@ func (b *Backend) OptimStep(params, grads, m, v backend.Buf, p optim.Params) {
 	}
 	var c1, c2 float32
 	if p.Kind == optim.Adam {
-		if vb.n < t.end {
+		if vb == nil || vb.n < t.end {
 			b.fail(fmt.Errorf("gpu: optimizer: Adam's v is shorter than the segments (%d values)", t.end))
 			return
 		}
 		c1 = 1 - float32(math.Pow(float64(p.Beta1), float64(p.T)))
 		c2 = 1 - float32(math.Pow(float64(p.Beta2), float64(p.T)))
 	}
-	params32 := u32s{uint32(t.nseg), uint32(t.wgTotal), f(p.LR), f(p.Momentum), f(p.Beta1), f(p.Beta2),
-		f(1 - p.Beta1), f(1 - p.Beta2), f(p.Eps), f(p.WeightDecay), f(p.Trust), f(c1), f(c2)}
-	bufs := []*Buf{pb, gb, mb, vb, t.table, t.q}
+	params32 := optimParams{Nseg: uint32(t.nseg), WgTotal: uint32(t.wgTotal), LR: p.LR, Momentum: p.Momentum,
+		Beta1: p.Beta1, Beta2: p.Beta2, Omb1: 1 - p.Beta1, Omb2: 1 - p.Beta2, Eps: p.Eps, Wd: p.WeightDecay,
+		Trust: p.Trust, C1: c1, C2: c2}
 	x, y := grid2D(t.wgTotal)
 	switch p.Kind {
 	case optim.SGD:
-		b.dispatch("optim_sgd", params32, bufs, x, y, 1)
+		b.dispatch("optim_sgd", params32, binds{"P": pb, "G": gb, "M": mb, "seg": t.table}, x, y, 1)
 	case optim.Adam:
-		b.dispatch("optim_adam", params32, bufs, x, y, 1)
+		b.dispatch("optim_adam", params32, binds{"P": pb, "G": gb, "M": mb, "V": vb, "seg": t.table}, x, y, 1)
 	case optim.LARS:
-		b.dispatch("optim_lars_norms", params32, bufs, t.nseg, 1, 1)
-		b.dispatch("optim_lars", params32, bufs, x, y, 1)
+		b.dispatch("optim_lars_norms", params32, binds{"P": pb, "G": gb, "seg": t.table, "Q": t.q}, t.nseg, 1, 1)
+		b.dispatch("optim_lars", params32, binds{"P": pb, "G": gb, "M": mb, "seg": t.table, "Q": t.q}, x, y, 1)
 	default:
 		b.fail(fmt.Errorf("gpu: optimizer %q is not supported", p.Kind))
 	}

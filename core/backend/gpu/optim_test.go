@@ -59,7 +59,7 @@ func requireOptimClose(t *testing.T, name string, got, want []float32, rel, abs,
 
 // TestOptimStepParity runs several steps of each optimizer on both backends (fresh gradients each
 // step, T increasing, the learning rate changing) and compares parameters and state after each.
-// Tolerances (research/wgsl-kernels.md §8): SGD's multiply-adds |g − r| ≤ 1e-6·|r| + 1e-7 (FMA
+// Tolerances: SGD's multiply-adds |g − r| ≤ 1e-6·|r| + 1e-7 (FMA
 // contraction); Adam's moments likewise, its parameters 1e-5 relative on the update (sqrt, divide);
 // LARS's trust ratio comes from float32 sums on the GPU against float64 sums on the CPU, which scales
 // each segment's update by ≈1e-7 relative: relative to the terms of m = μ·m + q·d, not to m itself,

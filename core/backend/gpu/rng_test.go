@@ -9,13 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rngFill runs the rng_fill test kernel (shaders/rngtest.wgsl) over n counters and returns the words
+// rngFill runs the rng_fill test kernel (testdata/rngtest.wgsl) over n counters and returns the words
 // and the 12 floats per counter (ToUnit ×4, ToUnitOpen ×4, Normal4). With raw set, the kernel skips
 // Philox and converts the words already in `words`.
 func rngFill(t *testing.T, g *Backend, words, floats *Buf, n int, key rng.Key, stream, step, index0, draw0, drawEvery uint32, raw bool) ([]uint32, []float32) {
 	t.Helper()
-	g.dispatch("rng_fill", u32s{uint32(n), key.K0, key.K1, stream, step, index0, draw0, drawEvery, bit(raw)},
-		[]*Buf{words, floats}, ceilDiv(n, 64), 1, 1)
+	withTestKernels(t, g)
+	g.dispatch("rng_fill", rngParams{N: uint32(n), Key0: key.K0, Key1: key.K1, Stream: stream, Step: step,
+		Index0: index0, Draw0: draw0, DrawEvery: drawEvery, Raw: bit(raw)}, binds{"words": words, "floats": floats}, ceilDiv(n, wg), 1, 1)
 	return readU32(t, g, words)[:4*n], read(t, g, floats)[:12*n]
 }
 
@@ -29,8 +30,8 @@ func requireConversions(t *testing.T, b [4]uint32, f []float32, what string, i i
 	require.Equal(t, math.Float32bits(rng.Normal4(b)), math.Float32bits(f[8]), "Normal4(%08x), %s counter %d", b, what, i)
 }
 
-// TestPhiloxBitIdentical checks the WGSL Philox (shaders/rng.wgsl, through the rng_fill kernel of
-// shaders/rngtest.wgsl) against rng.Key.Bits word for word, and the float conversions ToUnit,
+// TestPhiloxBitIdentical checks the WGSL Philox (shaders/lib/rng.wgsl, through the rng_fill kernel of
+// testdata/rngtest.wgsl) against rng.Key.Bits word for word, and the float conversions ToUnit,
 // ToUnitOpen and Normal4 bit for bit, over many counters: every stream, steps and indices near the
 // 32-bit wrap, several draws per index, and keys with high bits set.
 func TestPhiloxBitIdentical(t *testing.T) {

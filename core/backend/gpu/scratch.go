@@ -14,16 +14,6 @@ func (b *Backend) scratchBuf(name string, n int) *Buf {
 
 const backendMinScratch = 64
 
-// dummy returns the i-th placeholder buffer. A dispatch binds every storage binding of its family;
-// the ones its entry point ignores get distinct placeholders, because WebGPU forbids a writable
-// binding to overlap another binding of the same dispatch.
-func (b *Backend) dummy(i int) *Buf {
-	for len(b.dummies) <= i {
-		b.dummies = append(b.dummies, b.alloc(4, "unused binding"))
-	}
-	return b.dummies[i]
-}
-
 // grid2D spreads n workgroups over a 2-D grid when n exceeds the 65535 limit of one dimension; the
 // kernels number their workgroups wid.x + wid.y·nw.x and skip those past n.
 func grid2D(n int) (x, y int) {

@@ -1,5 +1,5 @@
-// Philox4x32-10, bit-identical to core/rng/philox.go. WGSL has no 32×32→64-bit multiply, so the
-// high word is rebuilt from 16-bit halves.
+// Philox4x32-10, bit-identical to core/rng/philox.go (rng.Key.Bits and the float conversions). WGSL has
+// no 32×32→64-bit multiply, so the high word is rebuilt from 16-bit halves.
 
 fn mulhilo(a: u32, b: u32) -> vec2<u32> {
   let a_lo = a & 0xffffu; let a_hi = a >> 16u;

@@ -1,7 +1,8 @@
-// Test kernel for the shared generator: the GPU twin of rng.Key.Bits, rng.ToUnit, rng.ToUnitOpen and
-// rng.Normal4 (core/rng/philox.go), run by core/backend/gpu/rng_test.go, which compares every word and
-// float with Go's bit for bit.
-//!include rng
+// Test kernel for the shared generator (shaders/lib/rng.wgsl): the GPU twin of rng.Key.Bits,
+// rng.ToUnit, rng.ToUnitOpen and rng.Normal4 (core/rng/philox.go), run by rng_test.go, which compares
+// every word and float with Go's bit for bit.
+//!include lib/rng
+//!include lib/grid
 
 struct Params {
   n: u32,                        // counters
@@ -16,9 +17,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> floats: array<f32>;  // 12 per counter
 
 // rng_fill: counter i writes its 4 words, their to_unit and to_unit_open values and normal4.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn rng_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = gid.x + gid.y * nw.x * 64u;
+  let i = flat_index(gid, nw);
   if (i >= p.n) { return; }
   var b: vec4<u32>;
   if (p.raw == 1u) {

@@ -1,6 +1,6 @@
 // Package rng is the project's one random number generator: Philox4x32-10 (Salmon et al., SC'11), a
 // counter-based generator. A draw is a pure function of (key, counter), so the Go reference and the
-// WGSL kernels (shaders/rng.wgsl) produce bit-identical numbers for the same seed, and any draw can be
+// WGSL kernels (shaders/lib/rng.wgsl) produce bit-identical numbers for the same seed, and any draw can be
 // made in any order on any device. That is what lets the GPU's augmentations and Metropolis–Hastings
 // decisions be compared with the CPU's decision by decision.
 //

@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/emc2ml/emc2/core/augment"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/eval"
+	"github.com/emc2ml/emc2/core/mcmc"
 	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
@@ -21,6 +21,9 @@ type observer Session
 func (o *observer) Started(run.Info) {
 	s := (*Session)(o)
 	s.emit(Event{Type: EvStarted, Data: s.runInfo()})
+	if s.watch.Load() >= 0 && s.job.Cfg.Method.HasChains() {
+		s.followChain() // so that the first step holding the image is traced too
+	}
 }
 
 func (o *observer) Status(msg string) {
@@ -31,7 +34,7 @@ func (o *observer) Stepped(p run.Progress) {
 	s := (*Session)(o)
 	s.emit(Event{Type: EvProgress, Data: p})
 	if s.watch.Load() >= 0 {
-		s.sampleChain()
+		s.followChain()
 	}
 	if s.job.T.Step-s.lastEmb >= s.opt.EmbedEvery {
 		s.embedding()
@@ -107,32 +110,36 @@ func (s *Session) embedding() {
 
 // ---- chain inspector ---------------------------------------------------------------------------
 
-// ChainSample is one look at the watched chain.
-type ChainSample struct {
-	Step       int     `json:"step"`
-	Epoch      float64 `json:"epoch"`
-	State      int     `json:"state"`      // training index of the current negative (-1: none yet)
-	Similarity float32 `json:"similarity"` // cosine similarity of anchor and negative now (plain views)
-	Stored     float32 `json:"stored"`     // the stored score divided by β (the similarity when scored)
-	Moved      bool    `json:"moved"`      // the state changed since the previous sample
-	anchor     int
+// ChainVisit sums up one step in which the followed chain swept.
+type ChainVisit struct {
+	Step     int `json:"step"`
+	Accepted int `json:"accepted"` // proposals accepted in the step's 2·2B decisions
+	Recorded int `json:"recorded"` // decisions recorded into Ω (after burn-in; dropped ones excluded)
+	State    int `json:"state"`    // training image of the state stored after the step (−1: none yet)
 }
 
-// ChainReport accompanies EvChain.
+// ChainReport accompanies EvChain: every Metropolis–Hastings decision of the followed chain in the
+// last step whose batch held its image, replayed from that step (train.Trainer.TraceStep), and a
+// line per earlier visit. Bytes: the pixels of the images of Columns, in order.
 type ChainReport struct {
-	Anchor      int           `json:"anchor"`
-	AnchorLabel int32         `json:"anchor_label"`
-	StateLabel  int32         `json:"state_label"`
-	Samples     []ChainSample `json:"samples"`
-	Moves       int           `json:"moves"` // samples at which the state had changed
-	Error       string        `json:"error,omitempty"`
+	Anchor      int          `json:"anchor"`
+	AnchorLabel int32        `json:"anchor_label"`
+	Step        int          `json:"step"` // the traced step (−1: none yet)
+	Epoch       float64      `json:"epoch"`
+	Beta        float64      `json:"beta"`
+	Replay      *mcmc.Replay `json:"replay,omitempty"`
+	Columns     []int        `json:"columns"` // training image of each similarity column (2B views, then state images)
+	Labels      []int32      `json:"labels"`  // their labels (−1: unlabeled)
+	Visits      []ChainVisit `json:"visits"`  // every traced visit of this chain, oldest first
+	Next        int          `json:"next"`    // the step whose batch holds the image next (−1: none before the end)
+	Error       string       `json:"error,omitempty"`
 }
 
-// Watch makes the chain inspector follow training image i (-1 stops it). While training, the chain
-// is sampled at every progress report; otherwise call Inspect.
+// Watch makes the chain inspector follow training image i (-1 stops it). While training, the step
+// that holds i is traced each epoch and reported; otherwise call Inspect.
 func (s *Session) Watch(i int) { s.watch.Store(int64(i)) }
 
-// Inspect samples the watched chain now (not while training: the loop does it then).
+// Inspect reports the followed chain now (not while training: the loop does it then).
 func (s *Session) Inspect() error {
 	if err := s.busy("inspect"); err != nil {
 		return err
@@ -140,68 +147,99 @@ func (s *Session) Inspect() error {
 	if s.job == nil {
 		return errors.New("inspect: no run yet")
 	}
-	s.sampleChain()
+	s.followChain()
 	return nil
 }
 
-func (s *Session) sampleChain() {
+// followChain reports a new trace of the followed chain, if one arrived, and asks the trainer to
+// trace the next step that holds its image.
+func (s *Session) followChain() {
 	a := int(s.watch.Load())
-	if a < 0 {
+	if a < 0 || s.job == nil {
 		return
 	}
 	t := s.job.T
-	rep := ChainReport{Anchor: a, AnchorLabel: -1, StateLabel: -1}
-	c, err := t.Chain(a)
-	if err == nil && c.State >= t.N {
-		err = fmt.Errorf("chain %d: state %d is not a training image", a, c.State)
-	}
-	if err != nil {
+	rep := ChainReport{Anchor: a, AnchorLabel: -1, Step: -1, Next: -1, Beta: t.Cfg.Beta}
+	fail := func(err error) {
 		rep.Error = err.Error()
 		s.emit(Event{Type: EvChain, Data: rep})
+	}
+	if !t.Cfg.Method.HasChains() {
+		fail(fmt.Errorf("%s keeps no chains: only EMC² runs have Metropolis–Hastings chains to follow", t.Cfg.Method.Title()))
 		return
 	}
-	smp := ChainSample{Step: t.Step, Epoch: float64(t.Step) / float64(t.StepsPerEpoch()), State: c.State, Similarity: float32(math.NaN())}
-	if c.State >= 0 {
-		smp.Stored = c.Score / float32(t.Cfg.Beta)
-		_, emb, err := t.Embedder().Embed(t.Data, []int{a, c.State}, augment.Config{}, 0)
-		if err != nil {
-			rep.Error = err.Error()
-			s.emit(Event{Type: EvChain, Data: rep})
-			return
-		}
-		P := t.Arch.Proj
-		var dot float32
-		for k := range P {
-			dot += emb[k] * emb[P+k]
-		}
-		smp.Similarity = dot
+	if a >= t.N {
+		fail(fmt.Errorf("anchor %d: want a training image in 0..%d", a, t.N-1))
+		return
 	}
-	if len(s.history) > 0 && s.history[0].anchor != a {
-		s.history = nil // a new anchor starts a new history
+	if s.followed != a {
+		s.followed, s.visits, s.shown = a, nil, -1
 	}
-	smp.anchor = a
-	if n := len(s.history); n > 0 {
-		smp.Moved = s.history[n-1].State != smp.State
-	}
-	if n := len(s.history); n == 0 || s.history[n-1].Step != smp.Step {
-		s.history = append(s.history, smp)
-	}
-	rep.Samples = s.history
-	for _, h := range s.history {
-		if h.Moved {
-			rep.Moves++
+	if !t.TracePending() {
+		next := t.StepWith(a)
+		if next >= 0 {
+			if err := t.TraceStep(next); err != nil {
+				fail(err)
+				return
+			}
 		}
 	}
+	rep.Next = t.StepWith(a)
+	tr, err := t.LastTrace()
+	if err != nil {
+		fail(err)
+		return
+	}
+	var chain *mcmc.Replay
+	if tr != nil {
+		for k := range tr.Chains {
+			if int(tr.Chains[k].Image) == a {
+				chain = &tr.Chains[k]
+			}
+		}
+	}
+	if chain != nil && tr.Step != s.shown {
+		s.shown = tr.Step
+		v := ChainVisit{Step: tr.Step, State: -1}
+		if chain.After.Index != mcmc.NoState {
+			v.State = int(chain.After.Index)
+		}
+		for _, d := range chain.Decisions {
+			if d.Accepted {
+				v.Accepted++
+			}
+			if d.Recorded && !d.Dropped {
+				v.Recorded++
+			}
+		}
+		s.visits = append(s.visits, v)
+	}
+	rep.Visits = s.visits
 	if l := t.Data.Labels; l != nil {
 		rep.AnchorLabel = l[a]
-		if c.State >= 0 {
-			rep.StateLabel = l[c.State]
-		}
 	}
-	// The page shows the two images; their pixels travel with the report.
-	img := append([]byte(nil), t.Data.Image(a)...)
-	if c.State >= 0 {
-		img = append(img, t.Data.Image(c.State)...)
+	var img []byte
+	if chain != nil {
+		rep.Step, rep.Epoch, rep.Replay = tr.Step, float64(tr.Step)/float64(t.StepsPerEpoch()), chain
+		B := len(tr.Batch)
+		for c := 0; c < 2*B; c++ {
+			rep.Columns = append(rep.Columns, tr.Batch[c%B])
+		}
+		for _, c := range tr.Chains {
+			if c.Before.Index != mcmc.NoState && chain.Variant != mcmc.Paper.String() {
+				rep.Columns = append(rep.Columns, int(c.Before.Index)) // the state images, re-scored
+			} else if chain.Variant != mcmc.Paper.String() {
+				rep.Columns = append(rep.Columns, int(c.Image))
+			}
+		}
+		for _, i := range rep.Columns {
+			lab := int32(-1)
+			if t.Data.Labels != nil {
+				lab = t.Data.Labels[i]
+			}
+			rep.Labels = append(rep.Labels, lab)
+			img = append(img, t.Data.Image(i)...)
+		}
 	}
 	s.emit(Event{Type: EvChain, Data: rep, Bytes: img})
 }

@@ -91,10 +91,12 @@ type Session struct {
 	cancel context.CancelFunc
 	stop   bool // the cancellation was Stop, not Pause
 
-	watch   atomic.Int64 // training image the chain inspector follows, -1 for none
-	history []ChainSample
-	lastEmb int
-	cmp     compare.Report // the last Compare's report, for exports
+	watch    atomic.Int64 // training image the chain inspector follows, -1 for none
+	followed int          // the anchor the visits below belong to
+	visits   []ChainVisit // the followed chain's traced visits
+	shown    int          // the step of the last trace reported
+	lastEmb  int
+	cmp      compare.Report // the last Compare's report, for exports
 }
 
 // New returns a session that reports through emit and opens its compute backend with open when
@@ -274,7 +276,7 @@ func (s *Session) dropRun() {
 		s.be.Close()
 		s.be = nil
 	}
-	s.job, s.history = nil, nil
+	s.job, s.visits, s.followed, s.shown = nil, nil, -1, -1
 }
 
 // ---- runs -------------------------------------------------------------------------------------

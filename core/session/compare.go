@@ -56,16 +56,8 @@ func (s *Session) Compare(ctx context.Context, plan compare.Plan, done []compare
 		s.be.Close()
 		s.be = nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.mu.Lock()
-	s.cancel, s.stop = cancel, false
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.cancel = nil
-		s.mu.Unlock()
-	}()
+	ctx, finish := s.interruptible(ctx)
+	defer finish()
 	s.setState(Running, "comparing")
 	store := &pageStore{s: s, done: done}
 	s.cmp = compare.Build(plan, done)

@@ -374,20 +374,26 @@ func (s *Session) interrupt(stop bool) {
 	}
 }
 
+// interruptible returns a context that Pause and Stop cancel, until done is called.
+func (s *Session) interruptible(parent context.Context) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(parent)
+	s.mu.Lock()
+	s.cancel, s.stop = cancel, false
+	s.mu.Unlock()
+	return ctx, func() {
+		s.mu.Lock()
+		s.cancel = nil
+		s.mu.Unlock()
+		cancel()
+	}
+}
+
 // run trains until the end, a pause or a stop, and settles the state: done, paused, or stopped
 // (which is done, after the job's stop evaluation). A real error leaves the run paused, so nothing
 // trained is lost.
 func (s *Session) run(parent context.Context) error {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	s.mu.Lock()
-	s.cancel, s.stop = cancel, false
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.cancel = nil
-		s.mu.Unlock()
-	}()
+	ctx, done := s.interruptible(parent)
+	defer done()
 	s.setState(Running, "")
 	obs := (*observer)(s)
 	err := s.job.Run(ctx, obs)

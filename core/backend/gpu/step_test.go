@@ -45,10 +45,7 @@ func TestTrainingStepParity(t *testing.T) {
 	split := stepSplit(t, 64, 32)
 	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"} {
 		t.Run(m, func(t *testing.T) {
-			cfg := train.DefaultConfig()
-			method, variant, err := train.ParseRunName(m)
-			require.NoError(t, err)
-			cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
+			cfg := stepConfig(t, m)
 			tc, err := train.NewTrainer(c, cfg, split.Train)
 			require.NoError(t, err)
 			tg, err := train.NewTrainer(g, cfg, split.Train)
@@ -112,11 +109,7 @@ func TestTraceMatchesTheGPUStep(t *testing.T) {
 	split := stepSplit(t, 64, 32)
 	for _, m := range []string{"emc2-paper", "emc2-fresh"} {
 		t.Run(m, func(t *testing.T) {
-			cfg := train.DefaultConfig()
-			method, variant, err := train.ParseRunName(m)
-			require.NoError(t, err)
-			cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
-			tg, err := train.NewTrainer(g, cfg, split.Train)
+			tg, err := train.NewTrainer(g, stepConfig(t, m), split.Train)
 			require.NoError(t, err)
 			for range 3 {
 				require.NoError(t, tg.TraceNextStep())
@@ -133,4 +126,14 @@ func TestTraceMatchesTheGPUStep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stepConfig is the default config with method m (a run name), B = 8, a small encoder, and
+// statistics read every step.
+func stepConfig(t *testing.T, m string) train.Config {
+	cfg := train.DefaultConfig()
+	method, variant, err := train.ParseRunName(m)
+	require.NoError(t, err)
+	cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
+	return cfg
 }

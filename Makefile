@@ -36,7 +36,7 @@ run: build
 # Every test: vet and gofmt, the Go tests (CPU reference, GPU parity on whatever WebGPU adapter exists),
 # the pure-Go packages as WebAssembly, the GPU tests in Chromium, the trainer page end to end, and the
 # teaching page.
-test: vet fmt-check test-go test-wasm test-browser test-trainer test-teach
+test: vet fmt-check test-go test-wasm test-browser test-trainer test-teach test-torch
 
 # go vet, natively and for the browser build.
 vet:
@@ -54,6 +54,15 @@ fmt-check:
 test-go:
 	$(GO) test $$($(GO) list ./... | grep -v /core/backend/gpu$$)
 	$(GO) test ./core/backend/gpu/
+
+# The PyTorch bridge (docs/torch/emc2_torch.py): an encoder trained a few steps and exported as
+# safetensors, rebuilt as a torch.nn.Module, embeds held-out images as emc2 does (max |diff| <= 1e-4).
+# Needs Debian's python3-torch; without it, a SKIPPED line (CI included).
+.PHONY: test-torch
+test-torch:
+	@if ! /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1; then \
+	  echo; echo "*** SKIPPED: PyTorch bridge check (python3-torch is not installed: apt-get install python3-torch) ***"; echo; exit 0; fi; \
+	$(GO) test -count=1 -v -run '^TestTorchBridge' ./core/train/
 
 # The pure-Go core packages also run as WebAssembly under Node (the browser build's arithmetic).
 test-wasm:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -345,6 +346,9 @@ func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stder
 		}
 	}
 	s := job.Summary()
+	if err := writeSafetensors(filepath.Join(dir, "encoder.safetensors"), job); err != nil {
+		return nil, err
+	}
 	rec.log("summary", s)
 	if err := writeJSON(filepath.Join(dir, "summary.json"), s); err != nil {
 		return nil, err
@@ -363,6 +367,22 @@ func trainAndReport(ctx context.Context, job *run.Job, dir string, stdout, stder
 		return &s, runErr
 	}
 	return &s, nil
+}
+
+// writeSafetensors exports the encoder's weights (for PyTorch: docs/torch/emc2_torch.py).
+func writeSafetensors(path string, job *run.Job) error {
+	ck, err := job.T.Snapshot()
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := ck.WriteSafetensors(&buf, job.T.Arch); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
 }
 
 // methodTitle is "emc2 (fresh sampler)" or "simclr".

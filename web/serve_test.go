@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,6 +20,7 @@ import (
 var site = fstest.MapFS{
 	"index.html":          {Data: []byte("<!doctype html><title>emc2</title>")},
 	"app.js":              {Data: []byte("console.log(1)")},
+	"views/run.js":        {Data: []byte("export const x = 1")},
 	"worker.mjs":          {Data: []byte("export {}")},
 	"style.css":           {Data: []byte("body{}")},
 	"dist/emc2.wasm":      {Data: []byte("\x00asm\x01\x00\x00\x00")},
@@ -50,6 +52,7 @@ func TestHandlerResponses(t *testing.T) {
 		{"index.html itself", "GET", "/index.html", nil, 200, "text/html; charset=utf-8", "<!doctype html><title>emc2</title>"},
 		{"js", "GET", "/app.js", nil, 200, "text/javascript; charset=utf-8", "console.log(1)"},
 		{"mjs", "GET", "/worker.mjs", nil, 200, "text/javascript; charset=utf-8", "export {}"},
+		{"module in a folder", "GET", "/views/run.js", nil, 200, "text/javascript; charset=utf-8", "export const x = 1"},
 		{"css", "GET", "/style.css", nil, 200, "text/css; charset=utf-8", "body{}"},
 		{"wasm", "GET", "/dist/emc2.wasm", nil, 200, "application/wasm", "\x00asm\x01\x00\x00\x00"},
 		{"nested js", "GET", "/dist/chart.umd.js", nil, 200, "text/javascript; charset=utf-8", "var Chart"},
@@ -187,4 +190,44 @@ func TestPageMetaCSPMatchesHeader(t *testing.T) {
 	m := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]+)"`).FindSubmatch(page)
 	require.NotNil(t, m, "index.html declares its CSP")
 	assert.Equal(t, strings.TrimSuffix(CSP, "; frame-ancestors 'none'"), string(m[1]))
+}
+
+// TestAppModulesEmbedded follows the page's module graph through the embedded tree: index.html's
+// module script, then every relative import of every module, must be embedded and served as
+// JavaScript (a module served with another type does not run, and takes the page down with it).
+func TestAppModulesEmbedded(t *testing.T) {
+	root, err := fs.Sub(appFiles, "app")
+	require.NoError(t, err)
+	page, err := fs.ReadFile(root, "index.html")
+	require.NoError(t, err)
+	entries := regexp.MustCompile(`<script type="module" src="([^"]+)"`).FindAllSubmatch(page, -1)
+	require.NotEmpty(t, entries, "index.html loads its code as a module")
+	h := Handler(root)
+	imports := regexp.MustCompile(`(?m)^\s*(?:import|export)\s[^'"]*?from\s+'(\.{1,2}/[^']+)'|^\s*import\s+'(\.{1,2}/[^']+)'`)
+	seen := map[string]bool{}
+	var queue []string
+	for _, m := range entries {
+		queue = append(queue, path.Clean(string(m[1])))
+	}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		src, err := fs.ReadFile(root, name)
+		if !assert.NoError(t, err, "%s is imported but not embedded", name) {
+			continue
+		}
+		resp := get(t, h, "GET", "/"+name)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, name)
+		assert.Equal(t, "text/javascript; charset=utf-8", resp.Header.Get("Content-Type"), name)
+		for _, m := range imports.FindAllSubmatch(src, -1) {
+			dep := string(m[1]) + string(m[2])
+			queue = append(queue, path.Join(path.Dir(name), dep))
+		}
+	}
+	assert.Greater(t, len(seen), 1, "the entry module imports the others: %v", seen)
 }

@@ -34,7 +34,9 @@ const opt = (k, d) => {
 };
 const bench = own.includes('--bench');
 const quiet = own.includes('--quiet');
-const timeoutS = Number(opt('timeout', bench ? 300 : 150));
+// The ceiling of a run: a hang reaches it, a slow or busy machine must not (the tests take a
+// minute or two on two idle cores).
+const timeoutS = Number(opt('timeout', 900));
 const jsonOut = opt('json', '');
 const only = opt('adapter', '');
 const buildDir = path.join(repo, 'web/build');
@@ -65,7 +67,7 @@ function startServer() {
   const srv = spawn(path.join(buildDir, 'testserve'), ['-addr', '127.0.0.1:0', '-dir', path.join(repo, 'web')],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('testserve did not start in 10 s')), 10_000);
+    const timer = setTimeout(() => reject(new Error('testserve did not start in 2 minutes')), 120_000);
     srv.on('error', reject);
     srv.on('exit', (c) => reject(new Error(`testserve exited with ${c}`)));
     readline.createInterface({ input: srv.stdout }).once('line', (line) => {
@@ -107,10 +109,11 @@ async function runOne(base, ad) {
   let result;
   try {
     browser = await chromium.launch({
-      executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: 60_000,
+      executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: timeoutS * 1000,
     });
     console.log(`    ${browser.version()}, launched in ${Date.now() - t0} ms`);
     const page = await browser.newPage();
+    page.setDefaultTimeout(timeoutS * 1000);
     page.on('console', (m) => {
       const text = m.text();
       const goOut = m.type() === 'log' || m.type() === 'info';
@@ -125,7 +128,8 @@ async function runOne(base, ad) {
     });
     page.on('crash', () => console.log('page crashed'));
     await page.goto(url.href);
-    await page.waitForFunction(() => globalThis.__result !== undefined, null, { timeout: timeoutS * 1000, polling: 200 });
+    // A minute past Go's own -test.timeout, so that a hang ends in Go's goroutine dump.
+    await page.waitForFunction(() => globalThis.__result !== undefined, null, { timeout: (timeoutS + 60) * 1000, polling: 200 });
     result = await page.evaluate(() => globalThis.__result);
   } catch (e) {
     result = { ok: false, code: null, error: `driver: ${String(e.message).split('\n')[0]}` };

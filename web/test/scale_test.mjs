@@ -4,6 +4,8 @@
 // stretch, and reports load time, memory in use and throughput. It fails when a load or a run
 // errors or the tab dies.
 //
+// Every wait is tied to the page's state (window.emc2) with one generous ceiling, `patience`.
+//
 // Usage: make test-scale   (or: node web/test/scale_test.mjs [--photos=N] [--steps=N])
 
 import assert from 'node:assert/strict';
@@ -23,6 +25,9 @@ const nPhotos = arg('photos', 3000);
 const steps = arg('steps', 30);
 const fmnist = '/usr/share/datasets/fashion-mnist';
 const ad = adapters.find((a) => a.name === 'lavapipe');
+// The ceiling of every wait (EMC2_TEST_PATIENCE_S overrides it): only a hang reaches it.
+const patience = Number(process.env.EMC2_TEST_PATIENCE_S || 1800) * 1000;
+const until = (fn, arg) => page.waitForFunction(fn, arg, { timeout: patience, polling: 500 });
 
 const chromium = await loadChromium('browser scale check');
 let srv;
@@ -38,13 +43,14 @@ before(async () => {
   srv = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise((resolve) => readline.createInterface({ input: srv.stdout }).once('line', resolve));
   base = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)[1];
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args] });
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
   page = await browser.newPage();
+  page.setDefaultTimeout(patience);
   page.on('crash', () => console.log('# the tab crashed'));
   const u = new URL(base);
   for (const [k, v] of Object.entries({ compat: 1, data: 'none', batch: 32, epochs: 1, eval_subset: 2000, test_subset: 1000, global_size: 128, log_every: 10 })) u.searchParams.set(k, v);
   await page.goto(u.href);
-  await page.waitForFunction(() => window.emc2.saved !== undefined, null, { timeout: 60_000 });
+  await until(() => window.emc2.saved !== undefined);
 });
 
 after(async () => {
@@ -55,11 +61,13 @@ after(async () => {
 
 // trainStretch trains for `steps` steps, stops (which evaluates), and reports throughput and memory.
 async function trainStretch(what) {
+  // The run has started when the page has seen one more 'started' event (its progress starts empty).
+  const started = await page.evaluate(() => window.emc2.events.started ?? 0);
   await page.click('#train');
-  await page.waitForFunction(() => window.emc2.state === 'running' && window.emc2.progress.length === 0, null, { timeout: 600_000, polling: 100 });
-  await page.waitForFunction((n) => window.emc2.progress.some((p) => p.step >= n) || window.emc2.errors.length, steps, { timeout: 600_000, polling: 500 });
+  await until((n) => (window.emc2.events.started ?? 0) > n || window.emc2.errors.length, started);
+  await until((n) => window.emc2.progress.some((p) => p.step >= n) || window.emc2.errors.length, steps);
   await page.click('#stop');
-  await page.waitForFunction(() => window.emc2.state === 'done' || window.emc2.errors.length, null, { timeout: 600_000, polling: 500 });
+  await until(() => window.emc2.state === 'done' || window.emc2.errors.length);
   const s = await page.evaluate(() => ({ errors: window.emc2.errors, p: window.emc2.progress.at(-1), run: window.emc2.run, ev: window.emc2.evals.at(-1) }));
   assert.deepEqual(s.errors, []);
   console.log(`# ${what}: ${s.p.images_per_sec.toFixed(1)} images/s, GPU buffers ${(s.run.gpu_bytes / 2 ** 20).toFixed(1)} MiB, engine memory ${(s.p.wasm_bytes / 2 ** 20).toFixed(0)} MiB; after ${s.p.step} steps probe ${s.ev.probe_test_acc?.toFixed(3)}`);
@@ -68,7 +76,7 @@ async function trainStretch(what) {
 test(`a folder of ${nPhotos} photos decodes, downscales and trains`, async () => {
   const t0 = Date.now();
   await page.setInputFiles('#pick-folder', path.join(photos, 'photos'));
-  await page.waitForFunction(() => window.emc2.data !== null || window.emc2.errors.length, null, { timeout: 600_000, polling: 500 });
+  await until(() => window.emc2.data !== null || window.emc2.errors.length);
   const d = await page.evaluate(() => window.emc2.data);
   assert.equal(d.train + d.test, nPhotos);
   assert.equal(d.classes.length, 10);
@@ -81,7 +89,7 @@ test('the full Fashion-MNIST loads and trains', { skip: !existsSync(fmnist) && '
   const t0 = Date.now();
   await page.evaluate(() => { window.emc2.data = null; });
   await page.setInputFiles('#pick-files', files);
-  await page.waitForFunction(() => window.emc2.data !== null || window.emc2.errors.length, null, { timeout: 600_000, polling: 500 });
+  await until(() => window.emc2.data !== null || window.emc2.errors.length);
   const d = await page.evaluate(() => window.emc2.data);
   assert.equal(d.train, 60000);
   assert.equal(d.test, 10000);

@@ -6,7 +6,12 @@
 //     metrics match a native `emc2 train --backend gpu` run of the same configuration;
 //   - pause stores a checkpoint in OPFS; after a reload the page offers it, resumes from that step
 //     and ends where the uninterrupted native run ends; the chain inspector and an export work;
+//   - without dist/chart.umd.js the page says so and trains without charts;
 //   - no request leaves the page's origin.
+//
+// Every wait is tied to something the page does (a window.emc2 field, an element, a download), with
+// one generous ceiling, `patience`, that only ends a wait which would never succeed: a slow or busy
+// machine takes longer but never fails for it. No test sleeps.
 //
 // Screenshots go to web/build/screenshots/. Needs bin/emc2 built with the web app (`make build`).
 // Usage: node web/test/trainer_test.mjs [--adapter=lavapipe|swiftshader] [--keep=DIR]
@@ -39,6 +44,9 @@ const totalSteps = 40;
 // much larger jump. The numbers measured are in the closing note of issue 4.
 const lossTol = 1e-4;
 const evalTol = 1e-3;
+// The ceiling of every wait: a hang ends the test after this, anything slower but alive passes.
+// EMC2_TEST_PATIENCE_S overrides it (seconds).
+const patience = Number(process.env.EMC2_TEST_PATIENCE_S || 900) * 1000;
 
 const chromium = await loadChromium('browser trainer tests');
 if (!existsSync(bin)) {
@@ -56,8 +64,8 @@ function nativeRun() {
     '--method', run.method, '--emc2-variant', run.emc2_variant, '--batch', run.batch, '--epochs', run.epochs, '--seed', run.seed,
     '--train-subset', run.train_subset, '--eval-subset', run.eval_subset, '--test-subset', run.test_subset,
     '--global-size', run.global_size, '--log-every', run.log_every].map(String);
-  const r = spawnSync(bin, flags, { encoding: 'utf8', timeout: 300_000 });
-  assert.equal(r.status, 0, `native run failed:\n${r.stderr}`);
+  const r = spawnSync(bin, flags, { encoding: 'utf8', timeout: patience });
+  assert.equal(r.status, 0, `native run failed (${r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}`)}):\n${r.stderr}`);
   const dir = path.join(out, readdirSync(out)[0]);
   const recs = readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   rmSync(out, { recursive: true, force: true });
@@ -91,7 +99,25 @@ const state = () => page.evaluate(() => {
   const e = window.emc2;
   return { state: e.state, data: e.data, errors: e.errors, progress: e.progress, evals: e.evals, stored: e.stored, saved: e.saved, chain: e.chain, files: e.files, firstStepMs: e.firstStepMs, caps: e.caps, run: e.run };
 });
-const until = (fn, arg, timeout = 240_000) => page.waitForFunction(fn, arg, { timeout, polling: 250 });
+// until waits for fn(arg), evaluated in the page, to be true (on page p, the main page by default).
+const until = (fn, arg, p = page) => p.waitForFunction(fn, arg, { timeout: patience, polling: 250 });
+
+// newContext makes a browser context whose actions and waits all have the same ceiling, and
+// records its requests for the last test.
+async function newContext(b = browser, opts = {}) {
+  const context = await b.newContext(opts);
+  context.setDefaultTimeout(patience);
+  context.on('request', (r) => requests.push(r.url()));
+  return context;
+}
+
+// exportFile clicks an export button and returns the download, once the page has recorded it too.
+async function exportFile(button) {
+  const before = await page.evaluate(() => window.emc2.events.file ?? 0);
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: patience }), page.click(button)]);
+  await until((n) => (window.emc2.events.file ?? 0) > n && window.emc2.exporting === null, before);
+  return dl;
+}
 
 function pageURL() {
   const u = new URL(base);
@@ -104,9 +130,8 @@ let native;
 before(async () => {
   native = nativeRun();
   await startServer();
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args] });
-  const context = await browser.newContext({ acceptDownloads: true });
-  context.on('request', (r) => requests.push(r.url()));
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
+  const context = await newContext(browser, { acceptDownloads: true });
   page = await context.newPage();
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
@@ -122,7 +147,7 @@ after(async () => {
 test('the page loads, reports the adapter and loads the built-in data', async () => {
   const t0 = Date.now();
   await page.goto(pageURL());
-  await until(() => window.emc2.data !== null && window.emc2.saved !== undefined, null, 60_000);
+  await until(() => window.emc2.data !== null && window.emc2.saved !== undefined);
   const s = await state();
   assert.ok(s.caps.ok, 'WebGPU available');
   assert.ok(ad.expect({ architecture: '', description: s.caps.adapter }), `landed on ${s.caps.adapter}`);
@@ -142,7 +167,7 @@ test('a bad upload shows an error and keeps the training data', async () => {
     { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a dataset') },
     { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('\x89PNG\r\n\x1a\n garbage') },
   ]);
-  await until(() => window.emc2.errors.length > 0, null, 60_000);
+  await until(() => window.emc2.errors.length > 0);
   const s = await state();
   assert.match(s.errors.at(-1), /load data: .*no images found/);
   assert.match(await page.textContent('#errors'), /no images found/);
@@ -203,7 +228,7 @@ test('the browser run matches the native GPU run', async () => {
 
 test('after a reload the page resumes from the checkpoint and ends like the uninterrupted run', async () => {
   await page.reload();
-  await until(() => window.emc2.saved !== undefined && window.emc2.data !== null, null, 60_000);
+  await until(() => window.emc2.saved !== undefined && window.emc2.data !== null);
   let s = await state();
   assert.ok(s.saved, 'the page offers the saved run');
   assert.equal(s.saved.step, pausedAt);
@@ -224,23 +249,23 @@ test('after a reload the page resumes from the checkpoint and ends like the unin
 test('the chain inspector follows an anchor and exports work', async () => {
   await page.fill('#anchor', '5');
   await page.click('#anchor-watch');
-  await until(() => window.emc2.chain !== null && window.emc2.chain.anchor === 5, null, 60_000);
+  await until(() => window.emc2.chain !== null && window.emc2.chain.anchor === 5);
   let s = await state();
   assert.equal(s.chain.error, undefined);
   assert.ok(s.chain.samples.length >= 1);
   assert.ok(s.chain.samples.at(-1).state >= 0, 'the chain holds a negative after two epochs');
   assert.match(await page.textContent('#chain-text'), /similarity now -?\d\.\d{3}/);
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-safetensors')]);
+  const dl = await exportFile('#export-safetensors');
   assert.match(dl.suggestedFilename(), /^emc2-emc2-step40\.safetensors$/);
   s = await state();
   assert.ok(s.files.at(-1).size > 1000);
   await page.screenshot({ path: path.join(shots, '5-chain.png'), fullPage: true });
 
   // A downloaded checkpoint uploads back into the page.
-  const [ck] = await Promise.all([page.waitForEvent('download'), page.click('#export-checkpoint')]);
+  const ck = await exportFile('#export-checkpoint');
   await page.setInputFiles('#upload-checkpoint', await ck.path());
-  await until(() => /restored at step 40 of 40/.test(document.getElementById('run-status').textContent), null, 60_000);
-  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  await until(() => /restored at step 40 of 40/.test(document.getElementById('run-status').textContent));
+  const csv = await exportFile('#export-csv');
   const rows = readFileSync(await csv.path(), 'utf8').trim().split('\n');
   assert.equal(rows.length, 1 + 320 + 2000, 'a header, then every training and held-out image');
   assert.match(rows[0], /^split,index,label,class,e0,/);
@@ -272,7 +297,7 @@ test('a folder of photos loads with classes from sub-folders and bad files liste
   writeFileSync(path.join(dir, 'photos/.DS_Store'), 'hidden');
   await page.fill('#image-size', '24');
   await page.setInputFiles('#pick-folder', path.join(dir, 'photos'));
-  await until(() => window.emc2.data?.name === 'photos', null, 60_000);
+  await until(() => window.emc2.data?.name === 'photos');
   const s = await state();
   rmSync(dir, { recursive: true, force: true });
   assert.deepEqual(s.data.classes, classes);
@@ -290,15 +315,14 @@ test('a folder of photos loads with classes from sub-folders and bad files liste
 });
 
 test('cold start: a shared link with autostart trains at once', async () => {
-  const context = await browser.newContext();
-  context.on('request', (r) => requests.push(r.url()));
+  const context = await newContext();
   const p = await context.newPage();
   const t0 = Date.now();
   await p.goto(`${pageURL()}&autostart=1`);
-  await p.waitForFunction(() => window.emc2.firstStepMs !== null, null, { timeout: 120_000, polling: 100 });
+  await p.waitForFunction(() => window.emc2.firstStepMs !== null, null, { timeout: patience, polling: 100 });
   const wall = Date.now() - t0;
   const r = await p.evaluate(() => ({ first: window.emc2.firstStepMs, eval0: window.emc2.evals[0]?.eval_s, booted: window.emc2.bootedMs }));
-  await p.waitForFunction(() => window.emc2.progress.length >= 4, null, { timeout: 120_000, polling: 250 });
+  await until(() => window.emc2.progress.length >= 4, null, p);
   const ips = await p.evaluate(() => window.emc2.progress.at(-1).images_per_sec);
   const nativeIps = [...native.steps.values()].at(-1).images_per_sec;
   console.log(`# cold start: navigation → first step report ${r.first.toFixed(0)} ms (driver wall ${wall} ms; engine booted at ${r.booted?.toFixed(0)} ms; random-init evaluation ${(r.eval0 * 1000).toFixed(0)} ms); training ${ips.toFixed(1)} images/s in the browser vs ${nativeIps.toFixed(1)} native`);
@@ -306,22 +330,51 @@ test('cold start: a shared link with autostart trains at once', async () => {
   await context.close();
 });
 
+test('without Chart.js the page says so, and still trains', async () => {
+  // As on a checkout where `npm ci` never ran: dist/chart.umd.js is missing.
+  const context = await newContext();
+  await context.route('**/dist/chart.umd.js', (r) => r.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' }));
+  const p = await context.newPage();
+  const pageErrors = [];
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  await p.goto(pageURL());
+  await until(() => window.emc2.data !== null && window.emc2.saved !== undefined && window.emc2.charts !== null, null, p);
+  assert.equal(await p.evaluate(() => window.emc2.charts), false);
+  assert.equal(await p.evaluate(() => typeof window.Chart), 'undefined');
+  assert.match(await p.textContent('#caps-status'), /WebGPU adapter: /);
+  assert.match(await p.textContent('#notices'), /Charts are off: dist\/chart\.umd\.js did not load/);
+  assert.equal(await p.isVisible('#charts-off'), true);
+  assert.equal(await p.isDisabled('#train'), false, 'training can start');
+  await p.click('#train');
+  await until(() => window.emc2.progress.length > 0 || window.emc2.errors.length, null, p);
+  await p.click('#stop');
+  await until(() => (window.emc2.state === 'done' && window.emc2.embedding !== null) || window.emc2.errors.length, null, p);
+  const s = await p.evaluate(() => ({ errors: window.emc2.errors, first: window.emc2.progress[0], evals: window.emc2.evals.length }));
+  assert.deepEqual(s.errors, []);
+  assert.deepEqual(pageErrors, [], 'no exceptions in the page');
+  assert.ok(s.evals >= 2, 'random init and the evaluation at stop');
+  const ref = native.steps.get(s.first.step);
+  assert.ok(rel(s.first.loss, ref.loss) <= lossTol, `step ${s.first.step}: loss ${s.first.loss} vs native ${ref.loss}`);
+  assert.match(await p.textContent('#embed-caption'), /Embedding of 200 held-out images at step \d+/);
+  await p.screenshot({ path: path.join(shots, '7-no-charts.png'), fullPage: true });
+  await context.close();
+});
+
 test('without WebGPU the page says what to enable, and trains on the CPU instead', async () => {
   // Chromium on Linux offers no WebGPU adapter without --enable-unsafe-webgpu.
-  const plain = await chromium.launch({ executablePath: chromiumPath, headless: true, args: baseArgs.filter((a) => !/webgpu/.test(a)) });
+  const plain = await chromium.launch({ executablePath: chromiumPath, headless: true, args: baseArgs.filter((a) => !/webgpu/.test(a)), timeout: patience });
   try {
-    const p = await plain.newPage();
-    p.on('request', (r) => requests.push(r.url()));
+    const p = await (await newContext(plain)).newPage();
     await p.goto(pageURL());
-    await p.waitForSelector('#caps-missing', { state: 'visible', timeout: 30_000 });
+    await p.waitForSelector('#caps-missing', { state: 'visible' });
     assert.match(await p.textContent('#caps-missing'), /WebGPU is not available here\..*(navigator\.gpu is missing|no usable adapter)/s);
     assert.match(await p.textContent('#caps-missing'), /#enable-unsafe-webgpu/);
     await p.click('#use-cpu');
-    await p.waitForFunction(() => window.emc2.data !== null, null, { timeout: 60_000 });
+    await until(() => window.emc2.data !== null, null, p);
     await p.click('#train');
-    await p.waitForFunction(() => window.emc2.progress.length > 0 || window.emc2.errors.length, null, { timeout: 120_000, polling: 250 });
+    await until(() => window.emc2.progress.length > 0 || window.emc2.errors.length, null, p);
     await p.click('#stop');
-    await p.waitForFunction(() => window.emc2.state === 'done' || window.emc2.errors.length, null, { timeout: 120_000, polling: 250 });
+    await until(() => window.emc2.state === 'done' || window.emc2.errors.length, null, p);
     const s = await p.evaluate(() => ({ errors: window.emc2.errors, first: window.emc2.progress[0], backend: window.emc2.run.backend }));
     assert.deepEqual(s.errors, []);
     assert.equal(s.backend, 'cpu');

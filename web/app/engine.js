@@ -1,0 +1,25 @@
+// The link to the training engine: worker.js runs the Go core (WebAssembly on WebGPU) off the page's
+// thread. Views send commands with send(); every event the worker posts goes to the one listener
+// main.js gives start(). The messages are listed at the top of worker.js.
+import { app } from './state.js';
+import { showError } from './ui.js';
+
+let worker = null;
+
+// start launches the worker; onEvent gets each {type, data, bytes} it posts.
+export function start(onEvent) {
+  worker = new Worker('worker.js');
+  worker.onmessage = (e) => {
+    try {
+      onEvent(e.data);
+    } finally {
+      app.events[e.data.type] = (app.events[e.data.type] ?? 0) + 1; // counted once handled
+    }
+  };
+  worker.onerror = (e) => showError(`The training worker failed: ${e.message}`);
+}
+
+// send posts a command; transfer lists buffers to move rather than copy.
+export function send(m, transfer) {
+  worker.postMessage(m, transfer ?? []);
+}

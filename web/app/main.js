@@ -1,0 +1,151 @@
+// The trainer page's entry point. It sets up the views, checks for WebGPU, starts the engine (the Go
+// core in worker.js) and routes each event the engine sends to the views that show it. All the work
+// happens in the worker; the page only draws and sends commands.
+//
+//   state.js   window.emc2, the page's state (the browser tests read it)   ui.js      shared helpers
+//   engine.js  the worker: start() and send()                                charts.js  Chart.js
+//   views/     caps, data, config, run, metrics, embedding, chain, exports, saved: one section each
+import { app, params } from './state.js';
+import { $, clearError, showError, showNotice } from './ui.js';
+import { send, start } from './engine.js';
+import { loadChartJs, resetCharts } from './charts.js';
+import { capabilities, showCaps } from './views/caps.js';
+import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
+import { config, initConfig, setForm } from './views/config.js';
+import { clearProgress, initRun, runState, showMemory, showProgress } from './views/run.js';
+import { addEval, addFloor, addProgress, initMetrics, showHistory } from './views/metrics.js';
+import { clearEmbedding, initEmbedding, showEmbedding } from './views/embedding.js';
+import { chainData, chainState, clearChain, initChain, showChain } from './views/chain.js';
+import { exportFailed, exportsState, initExports, showCheckpoint, showFile, showStored } from './views/exports.js';
+import { initSaved, savedFailed, savedState, showSaved } from './views/saved.js';
+
+let autostarted = false; // ?autostart=1 trains once, as soon as the first data is in
+
+// setState: the engine's state changed; each view enables what fits it.
+function setState(s) {
+  app.state = s.state;
+  runState(s);
+  exportsState(s);
+  dataState(s.state === 'running');
+  chainState();
+}
+
+// clearRun empties the run's views: new data means the old run is gone.
+function clearRun() {
+  Object.assign(app, { run: null, progress: [], evals: [], floors: [], checkpoints: [], chain: null, embedding: null });
+  resetCharts();
+  clearEmbedding();
+  clearChain();
+  clearProgress();
+}
+
+// onEvent routes one event from the engine ({type, data, bytes}; see worker.js) to the views.
+function onEvent({ type, data, bytes }) {
+  switch (type) {
+    case 'booted':
+      app.bootedMs = performance.now(); // the engine is compiled and running
+      break;
+    case 'error':
+      showError(data.message);
+      if (data.cmd === 'load' || data.cmd === 'load-files') showDataStatus();
+      if (data.cmd === 'export') exportFailed();
+      if (data.cmd === 'resume-saved') savedFailed();
+      break;
+    case 'decode':
+      showDecoding(data);
+      break;
+    case 'data':
+      clearError();
+      if (app.run) clearRun();
+      showData(data, bytes);
+      chainData(data);
+      if (params.get('autostart') === '1' && !autostarted) {
+        autostarted = true; // a shared link's run
+        send({ cmd: 'start', config: config() });
+      }
+      break;
+    case 'started':
+      app.run = data;
+      if (data.step === 0) {
+        Object.assign(app, { progress: [], evals: [], floors: [], checkpoints: [] });
+        resetCharts();
+      }
+      setForm(data.config);
+      showMemory(data.gpu_bytes, data.wasm_bytes, data.data.bytes);
+      break;
+    case 'history':
+      showHistory(data);
+      break;
+    case 'state':
+      setState(data);
+      savedState(data);
+      break;
+    case 'progress':
+      app.progress.push(data);
+      if (app.firstStepMs === null) app.firstStepMs = performance.now(); // since navigation start
+      showProgress(data);
+      addProgress(data);
+      break;
+    case 'eval':
+      app.evals.push(data);
+      addEval(data);
+      break;
+    case 'floor':
+      addFloor(data);
+      break;
+    case 'embedding':
+      showEmbedding(data);
+      break;
+    case 'chain':
+      showChain(data, bytes);
+      break;
+    case 'checkpoint':
+      showCheckpoint(data);
+      break;
+    case 'stored':
+      showStored(data);
+      break;
+    case 'saved':
+      showSaved(data);
+      break;
+    case 'file':
+      showFile(data, bytes);
+      break;
+  }
+}
+
+// boot starts the engine on a backend ('gpu' or 'cpu'), asks for a saved run, and loads the
+// built-in data unless the URL says data=none.
+function boot(backend) {
+  start(onEvent);
+  send({ cmd: 'init', backend, compat: params.get('compat') === '1' });
+  send({ cmd: 'saved' });
+  if (params.get('data') !== 'none') send({ cmd: 'load', default: true });
+}
+
+// chartsMissing tells the user that the page runs without charts, and why.
+function chartsMissing() {
+  showNotice('Charts are off: dist/chart.umd.js did not load (run `npm ci`, then `make web`). Training, the chain inspector and the exports work without them.');
+  $('charts-off').hidden = false;
+  for (const el of document.querySelectorAll('#charts .grid, #chain figure.wide')) el.hidden = true;
+}
+
+async function main() {
+  const chartsLoaded = await loadChartJs();
+  if (!chartsLoaded) chartsMissing();
+  initConfig();
+  initData();
+  initRun();
+  initMetrics();
+  initEmbedding();
+  initChain();
+  initExports();
+  initSaved();
+  app.charts = chartsLoaded; // the charts exist now (or never will)
+  setState({ state: 'empty' });
+  const caps = await capabilities();
+  showCaps(caps, () => boot('cpu'));
+  if (caps.ok) boot('gpu');
+}
+
+main().catch((e) => showError(`The page failed to start: ${e.message}`));

@@ -36,7 +36,7 @@ import (
 type command struct {
 	Cmd       string          `json:"cmd"`
 	Backend   string          `json:"backend"`    // init: gpu | cpu
-	Default   bool            `json:"default"`    // load: the embedded data
+	Default   bool            `json:"default"`    // load, restore: the embedded data
 	ImageSize int             `json:"image_size"` // load, restore: side of folder images
 	Config    json.RawMessage `json:"config"`     // start: fields over train.DefaultConfig
 	Anchor    int             `json:"anchor"`     // watch
@@ -49,8 +49,11 @@ type command struct {
 	dir       string
 }
 
-// source is the data a command carries: its files, or nil.
+// source is the data a command carries: the built-in set, its files, or nil.
 func (c command) source() *session.Source {
+	if c.Default {
+		return &session.Source{Default: true}
+	}
 	if c.files == nil {
 		return nil
 	}

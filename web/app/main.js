@@ -4,20 +4,21 @@
 //
 //   state.js   window.emc2, the page's state (the browser tests read it)   ui.js      shared helpers
 //   engine.js  the worker: start() and send()                                charts.js  Chart.js
-//   views/     caps, data, config, run, metrics, embedding, chain, exports, saved: one section each
+//   views/     caps, data, config, run, metrics, embedding, chain, compare, exports, saved: one section each
 import { app, params } from './state.js';
 import { $, clearError, showError, showNotice } from './ui.js';
 import { send, start } from './engine.js';
 import { loadChartJs, resetCharts } from './charts.js';
 import { capabilities, showCaps } from './views/caps.js';
 import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
-import { config, initConfig, setForm } from './views/config.js';
+import { config, initConfig, markInvalid, setForm, showMethods } from './views/config.js';
 import { clearProgress, initRun, runState, showMemory, showProgress } from './views/run.js';
 import { addEval, addFloor, addProgress, initMetrics, showHistory } from './views/metrics.js';
 import { clearEmbedding, initEmbedding, showEmbedding } from './views/embedding.js';
 import { chainData, chainState, clearChain, initChain, showChain } from './views/chain.js';
 import { exportFailed, exportsState, initExports, showCheckpoint, showFile, showStored } from './views/exports.js';
-import { initSaved, savedFailed, savedState, showSaved } from './views/saved.js';
+import { initSaved, savedFailed, showSaved } from './views/saved.js';
+import { compareState, initCompare, showCompareProgress, showCompareReport, showCompareSaved, showMethods as compareMethods } from './views/compare.js';
 
 let autostarted = false; // ?autostart=1 trains once, as soon as the first data is in
 
@@ -28,12 +29,20 @@ function setState(s) {
   exportsState(s);
   dataState(s.state === 'running');
   chainState();
+  compareState(s);
+}
+
+// showAlarm shows (or hides) the banner for an evaluation's collapse alarm.
+function showAlarm(msg) {
+  $('alarm').textContent = msg ? `Warning: ${msg}.` : '';
+  $('alarm').hidden = !msg;
 }
 
 // clearRun empties the run's views: new data means the old run is gone.
 function clearRun() {
   Object.assign(app, { run: null, progress: [], evals: [], floors: [], checkpoints: [], chain: null, embedding: null });
   resetCharts();
+  showAlarm('');
   clearEmbedding();
   clearChain();
   clearProgress();
@@ -47,9 +56,18 @@ function onEvent({ type, data, bytes }) {
       break;
     case 'error':
       showError(data.message);
+      if (data.cmd === 'start' || data.cmd === 'compare') markInvalid(data.message);
       if (data.cmd === 'load' || data.cmd === 'load-files') showDataStatus();
       if (data.cmd === 'export') exportFailed();
-      if (data.cmd === 'resume-saved') savedFailed();
+      if (data.cmd === 'resume-saved' || data.cmd === 'restore') savedFailed();
+      break;
+    case 'methods':
+      app.methods = data;
+      showMethods(data);
+      compareMethods(data);
+      break;
+    case 'status':
+      if (app.state === 'running') $('run-status').textContent = `${data.message[0].toUpperCase()}${data.message.slice(1)}…`;
       break;
     case 'decode':
       showDecoding(data);
@@ -65,20 +83,18 @@ function onEvent({ type, data, bytes }) {
       }
       break;
     case 'started':
+      // A run starts, resumes or is restored: its history (empty for a new run) redraws the charts.
       app.run = data;
-      if (data.step === 0) {
-        Object.assign(app, { progress: [], evals: [], floors: [], checkpoints: [] });
-        resetCharts();
-      }
+      app.checkpoints = [];
+      showHistory(data.history);
+      showAlarm(data.history.evals?.at(-1)?.alarm);
+      markInvalid('');
       setForm(data.config);
       showMemory(data.gpu_bytes, data.wasm_bytes, data.data.bytes);
-      break;
-    case 'history':
-      showHistory(data);
+      chainState();
       break;
     case 'state':
       setState(data);
-      savedState(data);
       break;
     case 'progress':
       app.progress.push(data);
@@ -89,6 +105,7 @@ function onEvent({ type, data, bytes }) {
     case 'eval':
       app.evals.push(data);
       addEval(data);
+      showAlarm(data.alarm);
       break;
     case 'floor':
       addFloor(data);
@@ -107,6 +124,15 @@ function onEvent({ type, data, bytes }) {
       break;
     case 'saved':
       showSaved(data);
+      break;
+    case 'compare':
+      showCompareProgress(data);
+      break;
+    case 'compare-report':
+      showCompareReport(data);
+      break;
+    case 'compare-saved':
+      showCompareSaved(data);
       break;
     case 'file':
       showFile(data, bytes);
@@ -141,6 +167,7 @@ async function main() {
   initChain();
   initExports();
   initSaved();
+  initCompare();
   app.charts = chartsLoaded; // the charts exist now (or never will)
   setState({ state: 'empty' });
   const caps = await capabilities();

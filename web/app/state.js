@@ -20,6 +20,10 @@ export const app = (window.emc2 = {
   embedding: null, // the last PCA embedding
   firstStepMs: null, // navigation → first progress event
   saved: undefined, // the saved run in OPFS (null: none), once the worker has looked
+  methods: null, // the engine's method table ('methods' event)
+  compare: null, // Compare mode: {report, progress} of the comparison shown
+  compareSaved: undefined, // a comparison kept in OPFS ({plan, done}; null: none), once the worker has looked
+  comparing: false, // a comparison is running
 
   // Readiness signals for tests and tools; the page itself does not read them.
   charts: null, // true once Chart.js is loaded and the charts exist, false when it failed to load

@@ -2,13 +2,17 @@
 // thread, decodes the user's image files, and keeps the run's checkpoint in the origin-private file
 // system (OPFS) so a reloaded page can resume it.
 //
+// The run itself, its history included, lives in Go (core/session, core/run); the worker only decodes
+// files and keeps what Go hands it (checkpoints, finished comparison runs) in storage.
+//
 // Page → worker messages: {cmd, ...} for the Go core (init, load, start, pause, resume, stop, watch,
-// inspect, export, restore with {bytes}), plus three the worker handles itself:
+// inspect, export, compare, restore with {bytes}), plus these the worker handles itself:
 //   {cmd: 'load-files', files: [{path, file}], image_size}  decode images, then load them in Go
-//   {cmd: 'saved'}                                          describe the saved run (→ {type: 'saved'})
-//   {cmd: 'resume-saved'} / {cmd: 'discard-saved'}          restore the saved run / delete it
+//   {cmd: 'saved'}                                          describe what is stored (→ 'saved', 'compare-saved')
+//   {cmd: 'resume-saved'}                                   one 'restore' command: the checkpoint, its data, resume
+//   {cmd: 'discard-saved'}                                  delete the saved run
 // Worker → page messages: {type, data, bytes} for every Go event (see core/session), and
-// {type: 'decode', done, total}, {type: 'saved', ...}, {type: 'history', ...}, {type: 'stored', ...}.
+// {type: 'decode', done, total}, {type: 'saved', ...}, {type: 'compare-saved', ...}, {type: 'stored', ...}.
 'use strict';
 
 importScripts('dist/wasm_exec.js');
@@ -19,10 +23,7 @@ const waiting = [];
 let lastFiles = null; // files of the last successful user-data load, kept to store with checkpoints
 let pendingFiles = null; // files of a load in flight
 let storedSpec = ''; // dataset spec of the data files in OPFS
-let history = { progress: [], evals: [], floors: [] }; // the run's metrics, saved beside its checkpoint
-let runConfig = null; // the config of the current run (from its 'started' event)
-let onData = null;
-let saving = Promise.resolve(); // checkpoint saves, one after another // one-shot hook for the next data/error event (used by resume-saved)
+let saving = Promise.resolve(); // storage writes, one after another
 
 function post(type, data, bytes) {
   if (bytes) self.postMessage({ type, data, bytes }, [bytes.buffer]);
@@ -51,26 +52,15 @@ self.emc2Event = (type, json, bytes) => {
     if (data.spec.startsWith('upload:')) lastFiles = pendingFiles;
     pendingFiles = null;
   }
-  if (type === 'started') runConfig = data.config;
-  if (type === 'started' && data.step === 0) history = { progress: [], evals: [], floors: [] };
-  if (type === 'progress') history.progress.push(data);
-  if (type === 'eval') history.evals.push(data);
-  if (type === 'floor') history.floors.push(data);
   if (type === 'progress' || type === 'started') {
     data.wasm_bytes = globalThis.wasm.instance.exports.mem.buffer.byteLength;
   }
   if (type === 'checkpoint' && bytes) {
     // Store a copy: the original goes to the page (for its status line and tests).
     const copy = bytes.slice();
-    saving = saving
-      .then(() => save(data, copy))
-      .catch((e) => post('error', { cmd: 'checkpoint', message: `saving the checkpoint in browser storage failed: ${e.message}` }));
+    store(() => save(data, copy), 'the checkpoint');
   }
-  if (onData && (type === 'data' || type === 'error')) {
-    const f = onData;
-    onData = null;
-    f(type, data);
-  }
+  if (type === 'compare-run') store(() => keepCompareRun(data), 'the finished comparison run');
   post(type, data, bytes || null);
 };
 
@@ -87,6 +77,14 @@ async function write(d, name, blob) {
   const w = await h.createWritable();
   await w.write(blob);
   await w.close();
+}
+
+// store queues a storage write; a failure (a full quota, say) is reported, never swallowed.
+function store(write, what) {
+  saving = saving.then(write).catch((e) => {
+    const quota = e.name === 'QuotaExceededError' ? ' (the browser storage for this site is full: free some space or discard the saved run)' : '';
+    post('error', { cmd: 'storage', message: `saving ${what} in browser storage failed: ${e.message}${quota}` });
+  });
 }
 
 async function read(d, name) {
@@ -125,10 +123,30 @@ async function save(info, bytes) {
     storedSpec = info.data;
   }
   await write(d, 'checkpoint.emc2ckpt', new Blob([bytes]));
-  // The metadata is written last and names the checkpoint's step: a run.json whose step differs
-  // from the checkpoint's marks an interrupted save, and the history is then ignored.
-  await write(d, 'run.json', JSON.stringify({ ...info, config: runConfig, saved_at: Date.now(), history }));
+  // The description is written last; the checkpoint itself holds the run's config and history.
+  await write(d, 'run.json', JSON.stringify({ ...info, saved_at: Date.now() }));
   post('stored', { step: info.step, total: info.total, bytes: bytes.length });
+}
+
+// The comparison in progress: its plan and finished runs, so a reloaded page continues it.
+async function startCompareStore(plan) {
+  const d = await dir();
+  await write(d, 'compare.json', JSON.stringify({ plan, done: [] }));
+}
+
+async function keepCompareRun(result) {
+  const d = await dir();
+  const saved = JSON.parse(await (await read(d, 'compare.json')).text());
+  saved.done.push(result);
+  await write(d, 'compare.json', JSON.stringify(saved));
+}
+
+async function savedCompare() {
+  try {
+    return JSON.parse(await (await read(await dir(), 'compare.json')).text());
+  } catch {
+    return null;
+  }
 }
 
 async function savedRun() {
@@ -142,28 +160,22 @@ async function savedRun() {
   }
 }
 
+// resumeSaved hands Go one command: restore this checkpoint onto its data (the built-in set, or the
+// stored upload) and train on.
 async function resumeSaved() {
   const meta = await savedRun();
   if (!meta) throw new Error('no saved run in this browser');
   const d = await dir();
-  const ck = new Uint8Array(await (await read(d, 'checkpoint.emc2ckpt')).arrayBuffer());
-  // Load the run's data first, then restore the checkpoint onto it.
-  const loaded = new Promise((resolve, reject) => {
-    onData = (type, data) => (type === 'data' ? resolve() : reject(new Error(data.message)));
-  });
-  if (meta.data === 'default') {
-    deliver({ cmd: 'load', default: true });
-  } else {
-    const dj = JSON.parse(await (await read(d, 'data.json')).text());
-    const files = await unpackFiles(dj.index, await read(d, 'data.bin'));
-    pendingFiles = { files, image_size: dj.image_size };
-    deliver({ cmd: 'load', image_size: dj.image_size, files });
-  }
-  await loaded;
+  const bytes = new Uint8Array(await (await read(d, 'checkpoint.emc2ckpt')).arrayBuffer());
   storedSpec = meta.data;
-  history = meta.history ?? { progress: [], evals: [], floors: [] };
-  post('history', { ...history, config: meta.config });
-  deliver({ cmd: 'restore', bytes: ck });
+  if (meta.data === 'default') {
+    deliver({ cmd: 'restore', resume: true, default: true, bytes });
+    return;
+  }
+  const dj = JSON.parse(await (await read(d, 'data.json')).text());
+  const files = await unpackFiles(dj.index, await read(d, 'data.bin'));
+  pendingFiles = { files, image_size: dj.image_size };
+  deliver({ cmd: 'restore', resume: true, image_size: dj.image_size, bytes, files });
 }
 
 // ---- decoding the user's files -------------------------------------------------------------------
@@ -235,7 +247,8 @@ self.onmessage = (e) => {
       loadFiles(m.files, m.image_size || 32).catch(failed);
       break;
     case 'saved':
-      savedRun().then((meta) => post('saved', meta && { step: meta.step, total: meta.total, data: meta.data, config: meta.config, saved_at: meta.saved_at })).catch(failed);
+      savedRun().then((meta) => post('saved', meta)).catch(failed);
+      savedCompare().then((c) => post('compare-saved', c)).catch(failed);
       break;
     case 'resume-saved':
       resumeSaved().catch(failed);
@@ -248,6 +261,10 @@ self.onmessage = (e) => {
           post('saved', null);
         })
         .catch(failed);
+      break;
+    case 'compare':
+      if (!m.done || m.done.length === 0) store(() => startCompareStore(m.plan), 'the comparison plan');
+      deliver(m);
       break;
     default:
       if (m.cmd === 'init' && m.compat) self.emc2Compat = true; // compatibility-mode adapter (tests)

@@ -246,17 +246,25 @@ test('after a reload the page resumes from the checkpoint and ends like the unin
   await page.screenshot({ path: path.join(shots, '4-resumed-done.png'), fullPage: true });
 });
 
-test('the chain inspector follows an anchor and exports work', async () => {
+test('the chain inspector shows every decision of a followed chain, and exports work', async () => {
+  // Follow image 5, then train the same configuration again: each epoch, the step whose batch holds
+  // image 5 is traced and every Metropolis–Hastings decision of its chain comes back.
   await page.fill('#anchor', '5');
   await page.click('#anchor-watch');
   await until(() => window.emc2.chain !== null && window.emc2.chain.anchor === 5);
+  await page.click('#train');
+  await until(() => window.emc2.state === 'done' && window.emc2.chain?.visits?.length === 2);
   let s = await state();
-  assert.equal(s.chain.error, undefined);
-  assert.ok(s.chain.samples.length >= 1);
-  assert.ok(s.chain.samples.at(-1).state >= 0, 'the chain holds a negative after two epochs');
-  assert.match(await page.textContent('#chain-text'), /similarity now -?\d\.\d{3}/);
+  const c = s.chain;
+  assert.equal(c.error, undefined);
+  assert.equal(c.replay.image, 5);
+  assert.equal(c.replay.decisions.length, 4 * run.batch, 'two views × 2B proposals');
+  assert.equal(c.columns.length, 3 * run.batch, 'the batch twice, then the fresh variant\'s state images');
+  assert.ok(c.replay.decisions.some((d) => d.accepted) && c.replay.decisions.some((d) => !d.accepted && !d.own));
+  assert.equal(await page.locator('#chain-steps tbody tr').count(), 4 * run.batch);
+  assert.match(await page.textContent('#chain-text'), /\d+ of \d+ proposals accepted/);
   const dl = await exportFile('#export-safetensors');
-  assert.match(dl.suggestedFilename(), /^emc2-emc2-step40\.safetensors$/);
+  assert.match(dl.suggestedFilename(), /^emc2-emc2-fresh-step40\.safetensors$/);
   s = await state();
   assert.ok(s.files.at(-1).size > 1000);
   await page.screenshot({ path: path.join(shots, '5-chain.png'), fullPage: true });

@@ -141,11 +141,17 @@ export function showCompareSaved(saved) {
 // compareState enables the buttons for the engine's state.
 export function compareState(s) {
   const busy = s.state === 'running';
+  const comparing = busy && (s.message ?? '').startsWith('compar');
+  if (busy && !comparing) app.comparing = false;
+  if (comparing) app.comparing = true;
   $('cmp-start').disabled = busy || !app.data;
   $('cmp-continue').disabled = busy || !app.data;
-  $('cmp-stop').disabled = !(busy && app.compare && !app.compare.finished && app.state === 'running');
+  $('cmp-stop').disabled = !(busy && app.comparing);
   const has = Boolean(app.compare?.report?.rows?.length);
   $('cmp-md').disabled = busy || !has;
   $('cmp-csv').disabled = busy || !has;
-  if (!busy && s.message && s.message.startsWith('compar')) $('cmp-status').textContent = s.message;
+  if (!busy && s.message && s.message.startsWith('compar')) {
+    app.comparing = false;
+    $('cmp-status').textContent = s.message;
+  }
 }

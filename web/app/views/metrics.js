@@ -69,17 +69,18 @@ function extendFloors() {
   a[4].data = span.map((x) => ({ x, y: f.knn10_acc }));
 }
 
-// showHistory redraws a saved run's metrics before its checkpoint is restored ('history' event).
+// showHistory redraws a run's metrics from the history its 'started' event carries (a new run's is
+// empty; a restored run's holds everything before the checkpoint).
 export function showHistory(h) {
-  app.savedConfig = h.config; // the run's config, until the restore's 'started' event
   resetCharts();
-  Object.assign(app, { progress: [], evals: [], floors: h.floors ?? [] });
-  for (const p of h.progress) {
+  Object.assign(app, { progress: [], evals: [], floors: [] });
+  for (const p of h.progress ?? []) {
     app.progress.push(p);
     addProgress(p);
   }
-  for (const r of h.evals) {
+  for (const r of h.evals ?? []) {
     app.evals.push(r);
     addEval(r);
   }
+  for (const f of h.floors ?? []) addFloor(f);
 }

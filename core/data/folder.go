@@ -294,6 +294,12 @@ func classLabel(classes []string, rel string) int32 {
 // maxImage bytes: the file's size from Stat, then its first bytes (the format's signature), then
 // its declared width and height times the decoder's bytes per pixel.
 func decodeSquare(fsys fs.FS, p string, size int, maxImage int64) ([]uint8, string) {
+	// Stat before Open: opening a named pipe blocks until someone writes to it.
+	if st, err := fs.Stat(fsys, p); err != nil {
+		return nil, "cannot read: " + err.Error()
+	} else if !st.Mode().IsRegular() {
+		return nil, "not a regular file: " + fileKind(st.Mode())
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, "cannot read: " + err.Error()

@@ -112,6 +112,12 @@ func fileKind(m fs.FileMode) string {
 // A plain file's size comes from Stat; a gzip stream, or a file whose Stat says 0 (as /proc's do),
 // is read through once and counted, bounded by max.
 func measure(fsys fs.FS, p string, max int64) (int64, error) {
+	// Stat before Open: opening a named pipe blocks until someone writes to it.
+	if st, err := fs.Stat(fsys, p); err != nil {
+		return 0, err
+	} else if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is %s, not a data file", p, fileKind(st.Mode()))
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return 0, err // fs errors already name the path
@@ -152,6 +158,11 @@ func measure(fsys fs.FS, p string, max int64) (int64, error) {
 
 // readSmallFile reads a small text file (class names) whole, refusing one above maxMetaBytes.
 func readSmallFile(fsys fs.FS, p string) ([]byte, error) {
+	if st, err := fs.Stat(fsys, p); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a text file", p, fileKind(st.Mode()))
+	}
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, err

@@ -93,33 +93,58 @@ func HandlerFor(root fs.FS, hosts ...string) http.Handler {
 	for _, h := range hosts {
 		allowed[strings.ToLower(strings.Trim(h, "[]"))] = true
 	}
-	gz := &gzipCache{entries: map[string]*gzipEntry{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w = &headerWriter{ResponseWriter: w}
-		if !hostAllowed(r.Host, allowed) {
-			http.Error(w, fmt.Sprintf("emc2 serve answers only to localhost and loopback addresses, not to Host %q "+
-				"(a page on another site may be trying to reach it through DNS rebinding)", r.Host), http.StatusMisdirectedRequest)
+	return &handler{root: root, allowed: allowed, gz: &gzipCache{entries: map[string]*gzipEntry{}}}
+}
+
+type handler struct {
+	root    fs.FS
+	allowed map[string]bool
+	gz      *gzipCache
+}
+
+// warm compresses name into the cache ahead of its first request, so the page's first load does
+// not wait for the wasm to be compressed (about a second for 10 MB).
+func (h *handler) warm(name string) {
+	st, err := fs.Stat(h.root, name)
+	if err != nil || !st.Mode().IsRegular() || !compressible[path.Ext(name)] {
+		return
+	}
+	f, err := h.root.Open(name)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		h.gz.get(name, f, st)
+	}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	root, allowed, gz := h.root, h.allowed, h.gz
+	w = &headerWriter{ResponseWriter: w}
+	if !hostAllowed(r.Host, allowed) {
+		http.Error(w, fmt.Sprintf("emc2 serve answers only to localhost and loopback addresses, not to Host %q "+
+			"(a page on another site may be trying to reach it through DNS rebinding)", r.Host), http.StatusMisdirectedRequest)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name := "index.html"
+	if r.URL.Path != "/" {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		name := "index.html"
-		if r.URL.Path != "/" {
-			if strings.HasSuffix(r.URL.Path, "/") {
-				http.NotFound(w, r) // no directory listings
-				return
-			}
-			name = strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
-		}
-		if !fs.ValidPath(name) {
-			http.NotFound(w, r)
-			return
-		}
-		serveFile(w, r, root, name, gz)
-	})
+		name = strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+	}
+	if !fs.ValidPath(name) {
+		http.NotFound(w, r)
+		return
+	}
+	serveFile(w, r, root, name, gz)
 }
 
 // hostAllowed reports whether the Host header names this machine: "localhost", a loopback IP
@@ -195,8 +220,8 @@ func serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string, 
 	http.ServeContent(w, r, name, st.ModTime(), content)
 }
 
-// compressible are the file types worth gzipping: text and WebAssembly (the 10 MB wasm shrinks to
-// about a third). Images are compressed already.
+// compressible are the file types worth gzipping: text and WebAssembly (the 10.7 MB wasm shrinks to
+// 5.5 MB). Images are compressed already.
 var compressible = map[string]bool{".wasm": true, ".js": true, ".mjs": true, ".css": true, ".html": true,
 	".json": true, ".svg": true, ".txt": true, ".md": true, ".map": true}
 
@@ -272,7 +297,8 @@ func (c *gzipCache) get(name string, f fs.File, st fs.FileInfo) []byte {
 			return
 		}
 		var b bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		// The default level: on the 10.7 MB wasm, 0.7 s for 5.47 MB against 1.8 s for 5.46 MB at best.
+		zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
 		if _, err := zw.Write(raw); err != nil || zw.Close() != nil {
 			return
 		}
@@ -295,8 +321,10 @@ func NewServer(root fs.FS, addr string, ln net.Listener) *http.Server {
 			hosts = append(hosts, h)
 		}
 	}
+	h := HandlerFor(root, hosts...).(*handler)
+	go h.warm(wasmPath)
 	return &http.Server{
-		Handler:           HandlerFor(root, hosts...),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      2 * time.Minute,

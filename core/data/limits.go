@@ -136,7 +136,7 @@ func measure(fsys fs.FS, p string, max int64) (int64, error) {
 	}
 	if !isGz && st.Size() > 0 {
 		if st.Size() > max {
-			return 0, fmt.Errorf("%s is %s, beyond the data limit of %s; use a smaller dataset or raise data.Limits.MaxBytes",
+			return 0, fmt.Errorf("%s is %s, more than the %s left under the data limit; use a smaller dataset or raise data.Limits.MaxBytes",
 				p, fmtBytes(st.Size()), fmtBytes(max))
 		}
 		return st.Size(), nil
@@ -150,7 +150,7 @@ func measure(fsys fs.FS, p string, max int64) (int64, error) {
 		if isGz {
 			what = "decompresses to"
 		}
-		return 0, fmt.Errorf("%s %s more than %s, beyond the data limit; use a smaller dataset or raise data.Limits.MaxBytes",
+		return 0, fmt.Errorf("%s %s more than the %s left under the data limit; use a smaller dataset or raise data.Limits.MaxBytes",
 			p, what, fmtBytes(max))
 	}
 	return n, nil

@@ -82,7 +82,7 @@ func TestResourceLimits(t *testing.T) {
 			setup: func(t *testing.T, dir string) {
 				sparseFile(t, filepath.Join(dir, "data_batch_1.bin"), nil, 64*GiB)
 			},
-			want: []string{"error:", "data_batch_1.bin is 64.0 GiB, beyond the data limit of 4.0 GiB", "data.Limits.MaxBytes"},
+			want: []string{"error:", "data_batch_1.bin is 64.0 GiB, more than the 4.0 GiB left under the data limit", "data.Limits.MaxBytes"},
 		},
 		{
 			name: "CIFAR-10 second batch sparse after a good first one",
@@ -98,7 +98,7 @@ func TestResourceLimits(t *testing.T) {
 				sparseFile(t, filepath.Join(dir, "train_X.bin"), nil, 64*GiB)
 				writeFiles(t, dir, map[string][]byte{"train_y.bin": {1}})
 			},
-			want: []string{"error:", "stl-10", "train_X.bin is 64.0 GiB, beyond the data limit"},
+			want: []string{"error:", "stl-10", "train_X.bin is 64.0 GiB, more than the 4.0 GiB left under the data limit"},
 		},
 		{
 			name: "STL-10 test_X.bin over what is left of the budget",
@@ -107,7 +107,7 @@ func TestResourceLimits(t *testing.T) {
 				sparseFile(t, filepath.Join(dir, "test_X.bin"), nil, 100*stlRecord)
 			},
 			opt:  Options{Limits: Limits{MaxBytes: 10 * stlRecord}},
-			want: []string{"error:", "test_X.bin", "beyond the data limit"},
+			want: []string{"error:", "test_X.bin is 2.6 MiB, more than the 1.2 MiB left under the data limit"},
 		},
 		{
 			name: "2 GiB non-image file in an image folder is skipped unread",
@@ -142,6 +142,13 @@ func TestResourceLimits(t *testing.T) {
 				"limit 512.0 MiB per image: downscale it or raise data.Limits.MaxImageBytes"},
 		},
 		{
+			name: "raw image header announcing 8000x8000 pixels with none after it",
+			setup: func(t *testing.T, dir string) {
+				writeFiles(t, dir, map[string][]byte{"b.png": okPNG, "big.raw": EncodeRaw(8000, 8000, nil)})
+			},
+			want: []string{"loaded 1 images", "skipped big.raw: corrupt emc2rgba image: raw image: 8000x8000 pixels: truncated: want 256000000 bytes, got 0"},
+		},
+		{
 			name: "IDX .gz announcing 32768 images of 256x256 with 1 MiB of pixels",
 			setup: func(t *testing.T, dir string) {
 				body := append(idxHeader(idxImagesMagic, 32768, 256, 256), make([]byte, MiB)...)
@@ -162,7 +169,7 @@ func TestResourceLimits(t *testing.T) {
 				})
 			},
 			opt:  Options{Limits: Limits{MaxBytes: MiB}},
-			want: []string{"error:", "train-images-idx3-ubyte.gz decompresses to more than 2.0 MiB, beyond the data limit"},
+			want: []string{"error:", "train-images-idx3-ubyte.gz decompresses to more than the 2.0 MiB left under the data limit"},
 		},
 		{
 			name: "IDX header within the file but past the limit",

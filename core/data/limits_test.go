@@ -241,6 +241,7 @@ func TestSystemFoldersRefused(t *testing.T) {
 			}
 			_, _, err := Open(p, Options{})
 			require.Error(t, err)
+			t.Log(err)
 			assert.Contains(t, err.Error(), "a system folder of the kernel's, not a dataset")
 		})
 	}
@@ -277,6 +278,7 @@ func TestOpenFSOddNames(t *testing.T) {
 			var reasons []string
 			for _, sk := range skipped {
 				reasons = append(reasons, sk.Reason)
+				t.Log(sk.Path, ": ", sk.Reason)
 			}
 			assert.Contains(t, strings.Join(reasons, "\n"), tc.want)
 		})

@@ -31,6 +31,7 @@ func TestSpecialFilesSkipped(t *testing.T) {
 	reasons := map[string]string{}
 	for _, sk := range skipped {
 		reasons[filepath.Base(sk.Path)] = sk.Reason
+		t.Log(filepath.Base(sk.Path), ": ", sk.Reason)
 	}
 	for name, want := range map[string]string{
 		"fifo.png":   "not a regular file: a named pipe (FIFO)",

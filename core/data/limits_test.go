@@ -242,7 +242,7 @@ func TestSystemFoldersRefused(t *testing.T) {
 			_, _, err := Open(p, Options{})
 			require.Error(t, err)
 			t.Log(err)
-			assert.Contains(t, err.Error(), "a system folder of the kernel's, not a dataset")
+			assert.Contains(t, err.Error(), "which holds the kernel's pseudo-files, not a dataset")
 		})
 	}
 	assert.Equal(t, "", systemFolder("/processes/x"), "only the folder itself and what is inside it")

@@ -97,7 +97,7 @@ func openDir(p string, opt Options) (*Split, []Skipped, error) {
 		return nil, nil, fmt.Errorf("%s is not a directory (want a folder holding the dataset files)", abs)
 	}
 	if sys := systemFolder(abs); sys != "" {
-		return nil, nil, fmt.Errorf("%s is inside %s, a system folder of the kernel's, not a dataset; "+
+		return nil, nil, fmt.Errorf("%s is in %s, which holds the kernel's pseudo-files, not a dataset; "+
 			"give the folder that holds your data files", abs, sys)
 	}
 	// Read through the parent, so that paths in messages start with the folder's own name.

@@ -139,6 +139,21 @@ bench:
 bench-torch:
 	/usr/bin/python3 native/bench/torch_step.py
 
+# Every fuzz target for a few seconds each (FUZZTIME=3s): the parsers of outside input (IDX, CIFAR-10,
+# STL-10, folder images and the raw browser format, fs paths, checkpoints, safetensors) and the
+# server's request handling. Their seed corpora (f.Add and testdata/fuzz/) run in `go test` anyway.
+# Longer: `go test -run '^$$' -fuzz '^FuzzReadCIFAR10$$' -fuzztime 10m ./core/data`.
+FUZZTIME ?= 3s
+FUZZ_TARGETS := \
+	./core/data:FuzzReadIDXImages ./core/data:FuzzReadIDXLabels ./core/data:FuzzReadCIFAR10 \
+	./core/data:FuzzReadSTL10 ./core/data:FuzzFolderImage ./core/data:FuzzRawImage ./core/data:FuzzOpenFSPaths \
+	./core/train:FuzzParseCheckpoint ./core/train:FuzzSafetensorsRoundTrip ./web:FuzzHandlerPath
+.PHONY: fuzz-smoke
+fuzz-smoke:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \
+	  echo "$(GO) test -run '^$$' -fuzz '^$$fn$$' -fuzztime $(FUZZTIME) $$pkg"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; done
+
 # Remove built binaries and run folders.
 clean:
 	rm -rf bin runs

@@ -38,10 +38,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           web.Handler(root),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := web.NewServer(root, *addr, ln)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "serving emc2 on http://%s/ (Ctrl-C stops)\n", ln.Addr())
@@ -64,12 +61,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// serveRoot is the embedded app, or dir from disk when given, which must hold an index.html.
+// serveRoot is the embedded app, or dir from disk when given, which must hold an index.html. The
+// folder is opened as an os.Root, so that no name, symbolic links included, reaches a file outside
+// it (os.DirFS would follow a link to /etc/passwd).
 func serveRoot(dir string) (fs.FS, error) {
 	if dir == "" {
 		return web.App()
 	}
-	root := os.DirFS(dir)
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("serve --dir %s: %w", dir, err)
+	}
+	// The Root stays open for as long as the process serves from it.
+	root := r.FS()
 	if _, err := fs.Stat(root, "index.html"); err != nil {
 		return nil, fmt.Errorf("serve --dir %s: no index.html there: %w", dir, err)
 	}

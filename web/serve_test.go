@@ -32,7 +32,12 @@ var site = fstest.MapFS{
 func get(t *testing.T, h http.Handler, method, target string, hdr ...string) *http.Response {
 	t.Helper()
 	req := httptest.NewRequest(method, target, nil)
+	req.Host = "127.0.0.1:8080"
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	rec := httptest.NewRecorder()
@@ -122,7 +127,7 @@ func TestHandlerStaysInRoot(t *testing.T) {
 	conn, err := http.DefaultTransport.(*http.Transport).Clone().DialContext(t.Context(), "tcp", srv.Listener.Addr().String())
 	require.NoError(t, err)
 	defer conn.Close()
-	_, err = io.WriteString(conn, "GET /../secret.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	_, err = io.WriteString(conn, "GET /../secret.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 	require.NoError(t, err)
 	b, err := io.ReadAll(conn)
 	require.NoError(t, err)

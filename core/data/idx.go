@@ -51,12 +51,19 @@ func readIDXHeader(r io.Reader, want uint32, kind string, dims int) ([]uint32, e
 
 // ReadIDXImages reads an IDX3 unsigned-byte image file (magic 0x00000803), gzip-compressed or not,
 // and returns the number of images, their height and width, and the pixels (n*h*w bytes, image-major,
-// row-major). A header announcing more than 2 GiB of pixels is rejected before anything is allocated.
+// row-major). A header announcing more than DefaultMaxBytes of pixels is rejected before anything is
+// allocated, and memory grows only with the bytes actually read.
 func ReadIDXImages(r io.Reader) (n, h, w int, pix []uint8, err error) {
 	r, err = gunzipped(r)
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}
+	return readIDXImages(r, -1, DefaultMaxBytes)
+}
+
+// readIDXImages reads an IDX3 image stream of size bytes (-1: unknown) holding at most limit pixel
+// bytes. A known size is checked against the header before the pixels are allocated.
+func readIDXImages(r io.Reader, size, limit int64) (n, h, w int, pix []uint8, err error) {
 	sizes, err := readIDXHeader(r, idxImagesMagic, "images", 3)
 	if err != nil {
 		return 0, 0, 0, nil, err
@@ -65,12 +72,16 @@ func ReadIDXImages(r io.Reader) (n, h, w int, pix []uint8, err error) {
 	if rows == 0 || cols == 0 {
 		return 0, 0, 0, nil, fmt.Errorf("bad IDX image size %dx%d", rows, cols)
 	}
-	if rows*cols > uint64(maxBytes) || count*rows*cols > uint64(maxBytes) {
+	if rows*cols > uint64(limit) || count*rows*cols > uint64(limit) {
 		return 0, 0, 0, nil, fmt.Errorf("absurd IDX header: %d images of %dx%d would need %.3g bytes (limit %d)",
-			count, rows, cols, float64(count)*float64(rows)*float64(cols), maxBytes)
+			count, rows, cols, float64(count)*float64(rows)*float64(cols), limit)
 	}
+	want := int64(count * rows * cols)
 	what := fmt.Sprintf("pixels of %d images of %dx%d", count, rows, cols)
-	if pix, err = readExactly(r, int64(count*rows*cols), what); err != nil {
+	if err := checkLength(size, 16, want, what); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	if pix, err = readExactly(r, want, limit, size >= 0, what); err != nil {
 		return 0, 0, 0, nil, err
 	}
 	if err := expectEnd(r, "the "+what); err != nil {
@@ -79,18 +90,45 @@ func ReadIDXImages(r io.Reader) (n, h, w int, pix []uint8, err error) {
 	return int(count), int(rows), int(cols), pix, nil
 }
 
+// checkLength compares a measured stream size (-1: unknown) with a header of hdr bytes announcing
+// want more, before anything is allocated for them.
+func checkLength(size, hdr, want int64, what string) error {
+	switch {
+	case size < 0:
+		return nil
+	case size < hdr+want:
+		return fmt.Errorf("%s: truncated: want %d bytes, got %d", what, want, size-hdr)
+	case size > hdr+want:
+		return fmt.Errorf("unexpected data after the %s (the header disagrees with the file length: %d bytes more)",
+			what, size-hdr-want)
+	}
+	return nil
+}
+
 // ReadIDXLabels reads an IDX1 unsigned-byte label file (magic 0x00000801), gzip-compressed or not.
 func ReadIDXLabels(r io.Reader) ([]int32, error) {
 	r, err := gunzipped(r)
 	if err != nil {
 		return nil, err
 	}
+	return readIDXLabels(r, -1, DefaultMaxBytes)
+}
+
+// readIDXLabels reads an IDX1 label stream of size bytes (-1: unknown), at most limit labels.
+func readIDXLabels(r io.Reader, size, limit int64) ([]int32, error) {
 	sizes, err := readIDXHeader(r, idxLabelsMagic, "labels", 1)
 	if err != nil {
 		return nil, err
 	}
 	what := fmt.Sprintf("%d labels", sizes[0])
-	raw, err := readExactly(r, int64(sizes[0]), what)
+	// Each label becomes 4 bytes in memory.
+	if int64(sizes[0]) > limit/4 {
+		return nil, fmt.Errorf("absurd IDX header: %d labels (limit %d)", sizes[0], limit/4)
+	}
+	if err := checkLength(size, 8, int64(sizes[0]), what); err != nil {
+		return nil, err
+	}
+	raw, err := readExactly(r, int64(sizes[0]), limit, size >= 0, what)
 	if err != nil {
 		return nil, err
 	}
@@ -158,14 +196,18 @@ func hasIDX(fsys fs.FS, dir string) bool {
 // (".gz"). The test files are optional; when absent, Test is nil. Both datasets get the given name and
 // no class names.
 func LoadIDXDir(fsys fs.FS, dir string, name string) (*Split, error) {
-	train, err := loadIDXPair(fsys, dir, name, idxTrainImages, idxTrainLabels)
+	return loadIDXDir(fsys, dir, name, newBudget(Limits{}))
+}
+
+func loadIDXDir(fsys fs.FS, dir string, name string, bud *budget) (*Split, error) {
+	train, err := loadIDXPair(fsys, dir, name, idxTrainImages, idxTrainLabels, bud)
 	if err != nil {
 		return nil, fmt.Errorf("idx %s: %w", name, err)
 	}
 	if train == nil {
 		return nil, fmt.Errorf("idx %s: no %s or %s.gz in %q", name, idxTrainImages, idxTrainImages, dir)
 	}
-	test, err := loadIDXPair(fsys, dir, name, idxTestImages, idxTestLabels)
+	test, err := loadIDXPair(fsys, dir, name, idxTestImages, idxTestLabels, bud)
 	if err != nil {
 		return nil, fmt.Errorf("idx %s: %w", name, err)
 	}
@@ -176,7 +218,7 @@ func LoadIDXDir(fsys fs.FS, dir string, name string) (*Split, error) {
 }
 
 // loadIDXPair loads one images file and its labels file; it returns nil, nil when neither exists.
-func loadIDXPair(fsys fs.FS, dir, name, images, labels string) (*Dataset, error) {
+func loadIDXPair(fsys fs.FS, dir, name, images, labels string, bud *budget) (*Dataset, error) {
 	imgPath := findFile(fsys, dir, images, images+".gz")
 	lblPath := findFile(fsys, dir, labels, labels+".gz")
 	switch {
@@ -188,17 +230,21 @@ func loadIDXPair(fsys fs.FS, dir, name, images, labels string) (*Dataset, error)
 		return nil, fmt.Errorf("found %s but no %s[.gz] beside it", imgPath, labels)
 	}
 	d := &Dataset{Name: name, C: 1}
-	err := withFile(fsys, imgPath, func(r io.Reader, _ int64) error {
+	left := bud.limit - bud.used
+	err := withFile(fsys, imgPath, left+headerSlack, func(r io.Reader, size int64) error {
 		var err error
-		d.N, d.H, d.W, d.Pix, err = ReadIDXImages(r)
+		d.N, d.H, d.W, d.Pix, err = readIDXImages(r, size, left)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = withFile(fsys, lblPath, func(r io.Reader, _ int64) error {
+	if err := bud.take(int64(len(d.Pix)), imgPath); err != nil {
+		return nil, err
+	}
+	err = withFile(fsys, lblPath, bud.limit+headerSlack, func(r io.Reader, size int64) error {
 		var err error
-		d.Labels, err = ReadIDXLabels(r)
+		d.Labels, err = readIDXLabels(r, size, bud.limit)
 		return err
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 type Options struct {
 	Folder FolderOptions // how image folders are read
 	STL10  STL10Options  // which parts of STL-10 are read
+	Limits Limits        // what reading may cost (the zero value: the documented defaults)
 }
 
 // fashionMNISTDir is where the Debian package dataset-fashion-mnist installs the IDX files.
@@ -95,6 +96,10 @@ func openDir(p string, opt Options) (*Split, []Skipped, error) {
 	case !st.IsDir():
 		return nil, nil, fmt.Errorf("%s is not a directory (want a folder holding the dataset files)", abs)
 	}
+	if sys := systemFolder(abs); sys != "" {
+		return nil, nil, fmt.Errorf("%s is in %s, which holds the kernel's pseudo-files, not a dataset; "+
+			"give the folder that holds your data files", abs, sys)
+	}
 	// Read through the parent, so that paths in messages start with the folder's own name.
 	fsys, dir := os.DirFS(filepath.Dir(abs)), filepath.Base(abs)
 	if !fs.ValidPath(dir) || filepath.Dir(abs) == abs {
@@ -113,16 +118,37 @@ func OpenFS(fsys fs.FS, dir string, opt Options) (*Split, []Skipped, error) {
 	}
 	switch {
 	case hasIDX(fsys, dir):
-		s, err := LoadIDXDir(fsys, dir, name)
+		s, err := loadIDXDir(fsys, dir, name, newBudget(opt.Limits))
 		return s, nil, err
 	case hasCIFAR10(fsys, dir):
-		s, err := LoadCIFAR10Dir(fsys, dir)
+		s, err := loadCIFAR10Dir(fsys, dir, newBudget(opt.Limits))
 		return s, nil, err
 	case hasSTL10(fsys, dir):
-		s, err := LoadSTL10Dir(fsys, dir, opt.STL10)
+		s, err := loadSTL10Dir(fsys, dir, opt.STL10, newBudget(opt.Limits))
 		return s, nil, err
 	}
-	return LoadFolder(fsys, dir, opt.Folder)
+	return loadFolder(fsys, dir, opt.Folder, opt.Limits)
+}
+
+// systemFolders hold the kernel's pseudo-files: endless trees, files whose size says 0 but which
+// read on, devices that never end. No dataset lives there.
+var systemFolders = []string{"/proc", "/sys", "/dev"}
+
+// systemFolder returns the system folder that holds abs (after following symbolic links), or "".
+func systemFolder(abs string) string {
+	paths := []string{abs}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		paths = append(paths, real)
+	}
+	for _, p := range paths {
+		p = filepath.ToSlash(p)
+		for _, s := range systemFolders {
+			if p == s || strings.HasPrefix(p, s+"/") {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // moduleCacheDir returns the Go module cache folder: GOMODCACHE, else the first GOPATH entry's

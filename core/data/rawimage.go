@@ -61,9 +61,13 @@ func decodeRaw(r io.Reader) (image.Image, error) {
 		return nil, err
 	}
 	_, _ = br.Discard(len(hdr))
-	img := image.NewNRGBA(image.Rect(0, 0, cfg.Width, cfg.Height))
-	if _, err := io.ReadFull(br, img.Pix); err != nil {
-		return nil, fmt.Errorf("raw image: %dx%d pixels truncated: %w", cfg.Width, cfg.Height, err)
+	// Memory grows with the bytes actually there, so a header alone cannot claim the 1 GiB its
+	// largest sides would need.
+	n := int64(cfg.Width) * int64(cfg.Height) * 4
+	what := fmt.Sprintf("raw image: %dx%d pixels", cfg.Width, cfg.Height)
+	pix, err := readExactly(br, n, n, false, what)
+	if err != nil {
+		return nil, err
 	}
-	return img, nil
+	return &image.NRGBA{Pix: pix, Stride: 4 * cfg.Width, Rect: image.Rect(0, 0, cfg.Width, cfg.Height)}, nil
 }

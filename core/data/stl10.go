@@ -38,7 +38,7 @@ func ReadSTL10Images(r io.Reader) (*Dataset, error) {
 		return nil, err
 	}
 	d := newSTL10("stl-10", 0)
-	if err := appendSTL10(d, r); err != nil {
+	if err := appendSTL10(d, r, int(DefaultMaxBytes/stlRecord)); err != nil {
 		return nil, err
 	}
 	if d.N == 0 {
@@ -54,8 +54,16 @@ func ReadSTL10Labels(r io.Reader) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readSTL10Labels(r, int(DefaultMaxBytes/4))
+}
+
+// readSTL10Labels reads at most maxN STL-10 labels.
+func readSTL10Labels(r io.Reader, maxN int) ([]int32, error) {
 	var labels []int32
-	_, err = readRecords(r, 1, func(i int, rec []byte) error {
+	_, err := readRecords(r, 1, func(i int, rec []byte) error {
+		if len(labels) >= maxN {
+			return fmt.Errorf("more than %d labels", maxN)
+		}
 		if rec[0] < 1 || rec[0] > 10 {
 			return fmt.Errorf("label %d at index %d out of range 1..10", rec[0], i)
 		}
@@ -71,14 +79,19 @@ func ReadSTL10Labels(r io.Reader) ([]int32, error) {
 	return labels, nil
 }
 
-// newSTL10 returns an empty STL-10 dataset with room for about hint bytes of images.
-func newSTL10(name string, hint int64) *Dataset {
-	return &Dataset{Name: name, H: stlSide, W: stlSide, C: 3, Pix: make([]uint8, 0, hint/stlRecord*stlRecord)}
+// newSTL10 returns an empty STL-10 dataset with room for n images.
+func newSTL10(name string, n int64) *Dataset {
+	return &Dataset{Name: name, H: stlSide, W: stlSide, C: 3, Pix: make([]uint8, 0, n*stlRecord)}
 }
 
-// appendSTL10 appends the images of r to d, converting column-major planes to NHWC.
-func appendSTL10(d *Dataset, r io.Reader) error {
+// appendSTL10 appends the images of r to d, converting column-major planes to NHWC; d may hold at
+// most maxN images.
+func appendSTL10(d *Dataset, r io.Reader, maxN int) error {
 	_, err := readRecords(r, stlRecord, func(_ int, rec []byte) error {
+		if d.N >= maxN {
+			return fmt.Errorf("more than %d images (%s of pixels), beyond the data limit; "+
+				"use a smaller dataset or raise data.Limits.MaxBytes", maxN, fmtBytes(int64(maxN)*stlRecord))
+		}
 		base := len(d.Pix)
 		d.Pix = append(d.Pix, make([]uint8, stlRecord)...)
 		img := d.Pix[base:]
@@ -107,12 +120,16 @@ func hasSTL10(fsys fs.FS, dir string) bool {
 // unlabeled_X.bin is read only when opt.Unlabeled is set. Class names come from class_names.txt when
 // it exists.
 func LoadSTL10Dir(fsys fs.FS, dir string, opt STL10Options) (*Split, error) {
+	return loadSTL10Dir(fsys, dir, opt, newBudget(Limits{}))
+}
+
+func loadSTL10Dir(fsys fs.FS, dir string, opt STL10Options, bud *budget) (*Split, error) {
 	if !hasSTL10Files(fsys, dir) && isDir(fsys, path.Join(dir, stlSubdir)) {
 		dir = path.Join(dir, stlSubdir)
 	}
 	classes := stl10Classes
 	if p := findFile(fsys, dir, "class_names.txt"); p != "" {
-		raw, err := fs.ReadFile(fsys, p)
+		raw, err := readSmallFile(fsys, p)
 		if err != nil {
 			return nil, fmt.Errorf("stl-10: %w", err)
 		}
@@ -134,24 +151,24 @@ func LoadSTL10Dir(fsys fs.FS, dir string, opt STL10Options) (*Split, error) {
 	}
 
 	var files []string
-	var hint int64
 	for _, p := range []string{trainX, unlabeledX} {
 		if p == "" || (p == unlabeledX && !opt.Unlabeled) {
 			continue
 		}
 		files = append(files, p)
-		if st, err := fs.Stat(fsys, p); err == nil {
-			hint += st.Size()
-		}
 	}
-	train := newSTL10("stl-10", hint)
-	for _, p := range files {
+	train, sizes, err := newSTL10Files(fsys, files, bud)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range files {
 		before := train.N
-		if err := withFile(fsys, p, func(r io.Reader, _ int64) error { return appendSTL10(train, r) }); err != nil {
+		maxN := before + int(sizes[i]/stlRecord)
+		if err := withMeasured(fsys, p, sizes[i], func(r io.Reader, _ int64) error { return appendSTL10(train, r, maxN) }); err != nil {
 			return nil, fmt.Errorf("stl-10: %w", err)
 		}
-		if train.N == before {
-			return nil, fmt.Errorf("stl-10: %s: no images", p)
+		if train.N != maxN {
+			return nil, fmt.Errorf("stl-10: %s: %d images, but %d were measured (did it change while being read?)", p, train.N-before, maxN-before)
 		}
 		if p == trainX {
 			if err := attachSTL10Labels(fsys, train, path.Join(path.Dir(p), "train_y.bin")); err != nil {
@@ -167,15 +184,16 @@ func LoadSTL10Dir(fsys fs.FS, dir string, opt STL10Options) (*Split, error) {
 	split := &Split{Train: train}
 
 	if testX := findFile(fsys, dir, "test_X.bin"); testX != "" {
-		test := newSTL10("stl-10", 0)
-		if err := withFile(fsys, testX, func(r io.Reader, size int64) error {
-			test.Pix = make([]uint8, 0, size/stlRecord*stlRecord)
-			return appendSTL10(test, r)
-		}); err != nil {
+		test, sizes, err := newSTL10Files(fsys, []string{testX}, bud)
+		if err != nil {
+			return nil, err
+		}
+		maxN := int(sizes[0] / stlRecord)
+		if err := withMeasured(fsys, testX, sizes[0], func(r io.Reader, _ int64) error { return appendSTL10(test, r, maxN) }); err != nil {
 			return nil, fmt.Errorf("stl-10: %w", err)
 		}
-		if test.N == 0 {
-			return nil, fmt.Errorf("stl-10: %s: no images", testX)
+		if test.N != maxN {
+			return nil, fmt.Errorf("stl-10: %s: %d images, but %d were measured (did it change while being read?)", testX, test.N, maxN)
 		}
 		if err := attachSTL10Labels(fsys, test, path.Join(dir, "test_y.bin")); err != nil {
 			return nil, err
@@ -184,6 +202,31 @@ func LoadSTL10Dir(fsys fs.FS, dir string, opt STL10Options) (*Split, error) {
 		split.Test = test
 	}
 	return split, nil
+}
+
+// newSTL10Files measures STL-10 image files, claims their pixels from bud and returns an empty
+// dataset with room for exactly their images, and each file's size.
+func newSTL10Files(fsys fs.FS, files []string, bud *budget) (*Dataset, []int64, error) {
+	sizes := make([]int64, len(files))
+	var n int64
+	for i, p := range files {
+		size, err := measure(fsys, p, bud.limit-bud.used+headerSlack)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stl-10: %w", err)
+		}
+		k, err := recordCount(size, stlRecord)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stl-10: %s: %w", p, err)
+		}
+		if k == 0 {
+			return nil, nil, fmt.Errorf("stl-10: %s: no images", p)
+		}
+		sizes[i], n = size, n+k
+	}
+	if err := bud.take(n*stlRecord, "stl-10: "+strings.Join(files, ", ")); err != nil {
+		return nil, nil, err
+	}
+	return newSTL10("stl-10", n), sizes, nil
 }
 
 // hasSTL10Files reports whether dir itself holds STL-10 image files.
@@ -197,9 +240,12 @@ func attachSTL10Labels(fsys fs.FS, d *Dataset, p string) error {
 		return fmt.Errorf("stl-10: %d images but no label file %s", d.N, p)
 	}
 	var labels []int32
-	if err := withFile(fsys, p, func(r io.Reader, _ int64) error {
+	if err := withFile(fsys, p, DefaultMaxBytes, func(r io.Reader, size int64) error {
+		if size != int64(d.N) {
+			return fmt.Errorf("count mismatch: %d images but %s has %d labels", d.N, p, size)
+		}
 		var err error
-		labels, err = ReadSTL10Labels(r)
+		labels, err = readSTL10Labels(r, d.N)
 		return err
 	}); err != nil {
 		return fmt.Errorf("stl-10: %w", err)

@@ -10,37 +10,49 @@ import (
 	"path"
 )
 
-// maxBytes caps the size of any single array read from a header-described file (2 GiB). It keeps a
-// corrupt header from asking for an absurd allocation.
-const maxBytes int64 = 1 << 31
-
-// readChunk is the largest amount read (and allocated) in one step when a header announces a size.
-const readChunk = 1 << 20
-
 // gunzipped returns a reader that yields the decompressed bytes when r starts with the gzip magic
 // 0x1f 0x8b, and the bytes of r unchanged otherwise.
 func gunzipped(r io.Reader) (io.Reader, error) {
+	zr, _, err := gunzip(r)
+	return zr, err
+}
+
+// gunzip is gunzipped that also says whether r was a gzip stream.
+func gunzip(r io.Reader) (io.Reader, bool, error) {
 	br := bufio.NewReader(r)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, false, err
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+			return nil, true, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, nil
+		return zr, true, nil
 	}
-	return br, nil
+	return br, false, nil
 }
 
-// readExactly reads exactly n bytes of the named part of a file. Memory grows with the bytes actually
-// read, so a header that announces far more than the stream holds fails with a "truncated" error
-// before any large allocation.
-func readExactly(r io.Reader, n int64, what string) ([]byte, error) {
-	if n < 0 || n > maxBytes {
-		return nil, fmt.Errorf("%s: size %d bytes out of range (limit %d)", what, n, maxBytes)
+// readChunk is the largest amount read (and allocated) in one step when a header announces a size
+// that nothing has confirmed yet.
+const readChunk = 1 << 20
+
+// readExactly reads exactly n bytes of the named part of a file, n at most limit. When known is
+// set, the caller has measured the stream (measure) and n bytes are there: one buffer of n bytes
+// is allocated. Otherwise memory grows with the bytes actually read, doubling up to n and never
+// past it, so a header that announces far more than the stream holds fails with a "truncated"
+// error before any large allocation.
+func readExactly(r io.Reader, n, limit int64, known bool, what string) ([]byte, error) {
+	if n < 0 || n > limit {
+		return nil, fmt.Errorf("%s: size %d bytes out of range (limit %d)", what, n, limit)
+	}
+	if known {
+		buf := make([]byte, n)
+		if got, err := io.ReadFull(r, buf); err != nil {
+			return nil, truncated(what, n, int64(got), err)
+		}
+		return buf, nil
 	}
 	buf := make([]byte, 0, min(n, readChunk))
 	for int64(len(buf)) < n {
@@ -51,14 +63,19 @@ func readExactly(r io.Reader, n int64, what string) ([]byte, error) {
 		}
 		got, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+got]
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%s: truncated: want %d bytes, got %d", what, n, len(buf))
-		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, truncated(what, n, int64(len(buf)), err)
 		}
 	}
 	return buf, nil
+}
+
+// truncated describes a read of n bytes that stopped after got with err.
+func truncated(what string, n, got int64, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: truncated: want %d bytes, got %d", what, n, got)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // expectEnd checks that r holds nothing after what was read; for a gzip stream this also verifies its
@@ -96,15 +113,6 @@ func readRecords(r io.Reader, size int, fn func(i int, rec []byte) error) (int, 
 	}
 }
 
-// sizeHint returns the size of f when its Stat knows it, for pre-allocating; 0 otherwise.
-func sizeHint(f fs.File) int64 {
-	st, err := f.Stat()
-	if err != nil || st.Size() < 0 || st.Size() > 4*maxBytes {
-		return 0
-	}
-	return st.Size()
-}
-
 // findFile returns the first of the given names that exists as a regular file in dir, or "" when none does.
 func findFile(fsys fs.FS, dir string, names ...string) string {
 	for _, name := range names {
@@ -122,19 +130,29 @@ func isDir(fsys fs.FS, p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// withFile opens p in fsys, calls read on its (possibly gunzipped) content and closes it. Errors carry p.
-func withFile(fsys fs.FS, p string, read func(r io.Reader, hint int64) error) error {
+// withFile measures the file p (see measure), opens it again and calls read on its (possibly
+// gunzipped) content, of exactly size bytes, no more than max. Errors carry p.
+func withFile(fsys fs.FS, p string, max int64, read func(r io.Reader, size int64) error) error {
+	size, err := measure(fsys, p, max)
+	if err != nil {
+		return err
+	}
+	return withMeasured(fsys, p, size, read)
+}
+
+// withMeasured opens p, whose content was measured as size bytes, and calls read on it.
+func withMeasured(fsys fs.FS, p string, size int64, read func(r io.Reader, size int64) error) error {
 	f, err := fsys.Open(p)
 	if err != nil {
 		return err // fs errors already name the path
 	}
 	defer f.Close()
-	hint := sizeHint(f)
 	r, err := gunzipped(f)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	if err := read(r, hint); err != nil {
+	// The file may have changed since it was measured; never read past what was counted.
+	if err := read(io.LimitReader(r, size), size); err != nil {
 		return fmt.Errorf("%s: %w", p, err)
 	}
 	return nil

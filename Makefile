@@ -36,7 +36,7 @@ run: build
 # Every test: vet and gofmt, the Go tests (CPU reference, GPU parity on whatever WebGPU adapter exists),
 # the pure-Go packages as WebAssembly, the GPU tests in Chromium, the trainer page end to end, and the
 # teaching page.
-test: vet fmt-check test-go test-wasm test-browser test-trainer test-teach test-torch
+test: vet fmt-check test-go test-wasm fuzz-smoke test-browser test-trainer test-teach test-torch
 
 # go vet, natively and for the browser build.
 vet:

@@ -36,7 +36,7 @@ run: build
 # Every test: vet and gofmt, the Go tests (CPU reference, GPU parity on whatever WebGPU adapter exists),
 # the pure-Go packages as WebAssembly, the GPU tests in Chromium, the trainer page end to end, and the
 # teaching page.
-test: vet fmt-check test-go test-wasm fuzz-smoke test-browser test-trainer test-teach test-torch
+test: vet fmt-check test-go test-wasm fuzz-smoke test-browser test-trainer test-compare test-teach test-torch
 
 # go vet, natively and for the browser build.
 vet:
@@ -76,11 +76,14 @@ test-wasm:
 # through ANGLE (compatibility mode). Without node or Chromium: a SKIPPED line, or a failure under
 # CI=true. Built into web/build/.
 .PHONY: test-browser bench-browser
-BROWSER_PREP = set -e; why=""; command -v node >/dev/null || why="node not found"; \
+# NEED_BROWSER(WHAT): skip loudly without node or Chromium, or fail under CI=true.
+NEED_BROWSER = why=""; command -v node >/dev/null || why="node not found"; \
 	[ -n "$$why" ] || [ -x "$${CHROMIUM:-/usr/bin/chromium}" ] || why="no Chromium at $${CHROMIUM:-/usr/bin/chromium}"; \
 	if [ -n "$$why" ]; then \
-	  if [ "$$CI" = "true" ]; then echo "FAIL: the browser GPU tests need node and Chromium ($$why)"; exit 1; fi; \
-	  echo; echo "*** SKIPPED: browser GPU tests ($$why) ***"; echo; exit 0; fi; \
+	  if [ "$$CI" = "true" ]; then echo "FAIL: $(1) need node and Chromium ($$why)"; exit 1; fi; \
+	  echo; echo "*** SKIPPED: $(1) ($$why) ***"; echo; exit 0; fi
+
+BROWSER_PREP = set -e; $(call NEED_BROWSER,the browser GPU tests); \
 	mkdir -p web/build; cp "$(WASMEXEC)/wasm_exec.js" web/build/; \
 	echo "GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu"; \
 	GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu; \
@@ -100,10 +103,16 @@ test-scale: build
 # requests. Screenshots land in web/build/screenshots/.
 .PHONY: test-trainer
 test-trainer: build
-	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  if [ "$$CI" = "true" ]; then echo "FAIL: the browser trainer tests need node and Chromium"; exit 1; fi; \
-	  echo; echo "*** SKIPPED: browser trainer tests (node or Chromium missing) ***"; echo; exit 0; fi; \
+	@$(call NEED_BROWSER,the browser trainer tests); \
 	node web/test/trainer_test.mjs $(BROWSER_ARGS)
+
+# The page's Compare mode in Chromium on lavapipe (web/test/compare_test.mjs): two methods × one
+# batch × one seed on 320 images, a reload after the first run continues the plan, the table equals
+# a native `emc2 compare --backend gpu` of the same plan, the report downloads.
+.PHONY: test-compare
+test-compare: build
+	@$(call NEED_BROWSER,the browser compare tests); \
+	node web/test/compare_test.mjs $(BROWSER_ARGS)
 
 # The teaching page (web/app/teach.html) in Chromium, on lavapipe and without WebGPU
 # (web/test/teach_test.mjs): both parts load, the chain steps exactly as core/mcmc does natively
@@ -111,9 +120,7 @@ test-trainer: build
 # the target. Screenshots land in web/build/screenshots/teach-*.png.
 .PHONY: test-teach
 test-teach: build
-	@if ! command -v node >/dev/null || [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  if [ "$$CI" = "true" ]; then echo "FAIL: the teaching page tests need node and Chromium"; exit 1; fi; \
-	  echo; echo "*** SKIPPED: teaching page tests (node or Chromium missing) ***"; echo; exit 0; fi; \
+	@$(call NEED_BROWSER,the teaching page tests); \
 	mkdir -p web/build; $(GO) build -o web/build/teachref ./web/internal/teachref; \
 	node web/test/teach_test.mjs
 

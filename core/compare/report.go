@@ -267,7 +267,7 @@ func reading(r Report) string {
 			if !better(*simLarge, *bestSmall) {
 				verb = "matches or beats"
 			}
-			fmt.Fprintf(&sb, "The small-batch question: the best global-loss method at B = %d (%s, %s) %s SimCLR at B = %d (%s). ",
+			fmt.Fprintf(&sb, "The small-batch question: the best other method at B = %d (%s, %s) %s SimCLR at B = %d (%s). ",
 				small, bestSmall.Method, fmtv(val(*bestSmall)), verb, large, fmtv(val(*simLarge)))
 		}
 	}

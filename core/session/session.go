@@ -62,7 +62,7 @@ const (
 
 // Options are the page's cadences.
 type Options struct {
-	CheckpointEvery int // steps between checkpoints (also taken on pause and at the end); 0 = 200
+	CheckpointEvery int // steps between checkpoints (also taken at each epoch's end, on pause and at the end); 0 = 200
 	EmbedEvery      int // steps between embedding views; 0 = 100
 	EmbedImages     int // held-out images in the embedding view; 0 = 500
 }
@@ -331,7 +331,7 @@ func (s *Session) newRun(cfg train.Config) error {
 	if sc := s.scaleCheck(); !sc.Fits {
 		return errors.New(sc.Why)
 	}
-	job, err := run.New(be, cfg, s.split, run.Options{CheckpointEvery: s.opt.CheckpointEvery, Save: s.saveCheckpoint})
+	job, err := run.New(be, cfg, s.split, run.Options{CheckpointEvery: s.opt.CheckpointEvery, EveryEpoch: true, Save: s.saveCheckpoint})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import { showError } from './ui.js';
 let worker = null;
 
 // start launches the worker; onEvent gets each {type, data, bytes} it posts.
-export function start(onEvent) {
+function start(onEvent) {
   worker = new Worker('worker.js');
   worker.onmessage = (e) => {
     try {
@@ -17,6 +17,12 @@ export function start(onEvent) {
     }
   };
   worker.onerror = (e) => showError(`The training worker failed: ${e.message}`);
+}
+
+// restart ends the worker (and the engine in it, with its GPU device) and launches a fresh one.
+export function restart(onEvent) {
+  worker?.terminate();
+  start(onEvent);
 }
 
 // send posts a command; transfer lists buffers to move rather than copy.

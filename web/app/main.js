@@ -3,11 +3,11 @@
 // happens in the worker; the page only draws and sends commands.
 //
 //   state.js   window.emc2, the page's state (the browser tests read it)   ui.js      shared helpers
-//   engine.js  the worker: start() and send()                                charts.js  Chart.js
+//   engine.js  the worker: restart() and send()                              charts.js  Chart.js
 //   views/     caps, data, config, run, metrics, embedding, chain, compare, exports, saved: one section each
 import { app, params } from './state.js';
 import { $, clearError, showError, showNotice } from './ui.js';
-import { send, start } from './engine.js';
+import { restart, send } from './engine.js';
 import { loadChartJs, resetCharts } from './charts.js';
 import { capabilities, showCaps } from './views/caps.js';
 import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
@@ -17,10 +17,12 @@ import { addEval, addFloor, addProgress, initMetrics, showHistory } from './view
 import { clearEmbedding, initEmbedding, showEmbedding } from './views/embedding.js';
 import { chainData, chainState, clearChain, initChain, showChain } from './views/chain.js';
 import { exportFailed, exportsState, initExports, showCheckpoint, showFile, showStored } from './views/exports.js';
-import { initSaved, savedFailed, showSaved } from './views/saved.js';
+import { initSaved, resumeSaved, savedFailed, showSaved } from './views/saved.js';
 import { compareState, initCompare, showCompareProgress, showCompareReport, showCompareSaved, showMethods as compareMethods } from './views/compare.js';
 
 let autostarted = false; // ?autostart=1 trains once, as soon as the first data is in
+let recovering = false; // a run was training when the GPU device was lost: resume it once the new engine has looked in storage
+const maxLosses = 3; // lost devices a page recovers from before it stops trying
 
 // setState: the engine's state changed; each view enables what fits it.
 function setState(s) {
@@ -124,6 +126,10 @@ function onEvent({ type, data, bytes }) {
       break;
     case 'saved':
       showSaved(data);
+      if (recovering) resumeAfterLoss(data);
+      break;
+    case 'device-lost':
+      deviceLost(data);
       break;
     case 'compare':
       showCompareProgress(data);
@@ -140,10 +146,39 @@ function onEvent({ type, data, bytes }) {
   }
 }
 
-// boot starts the engine on a backend ('gpu' or 'cpu'), asks for a saved run, and loads the
-// built-in data unless the URL says data=none.
+// deviceLost: the GPU device is gone (a driver reset, the GPU process crashed, destroy()), and with
+// it the engine's run. A fresh engine starts; a run that was training resumes from its last
+// checkpoint in this browser (a paused one is offered, as after a reload).
+function deviceLost({ reason, message }) {
+  app.deviceLost.push({ reason, message, step: app.progress.at(-1)?.step ?? 0 });
+  const what = `The GPU device was lost (${reason || 'no reason given'}${message ? `: ${message}` : ''})`;
+  if (app.deviceLost.length > maxLosses) {
+    showError(`${what}, ${app.deviceLost.length} times in this page: the page stops restarting the engine. Reload the page to try again; your last checkpoint stays in this browser.`);
+    setState({ state: 'empty' });
+    return;
+  }
+  // The engine may already have reported the run's failed GPU work (state 'ready'): what counts is
+  // that a run was under way, neither paused nor done.
+  recovering = app.run !== null && !app.comparing && !['paused', 'done'].includes(app.state);
+  const next = recovering ? 'resuming the run from its last checkpoint in this browser' : app.comparing ? 'the comparison can be continued from its finished runs' : 'nothing was lost';
+  showNotice(`${what}. The engine restarted; ${next}.`);
+  Object.assign(app, { data: null, saved: undefined, compareSaved: undefined, comparing: false });
+  setState({ state: 'empty' });
+  $('run-status').textContent = 'Restarting the engine after a lost GPU device…';
+  boot('gpu');
+}
+
+// resumeAfterLoss resumes the run from the checkpoint the new engine found ('saved' event).
+function resumeAfterLoss(saved) {
+  recovering = false;
+  if (saved && saved.step < saved.total) resumeSaved();
+  else showNotice('No checkpoint of the run was stored before the device was lost: press Train to start it again.');
+}
+
+// boot starts the engine (a fresh one if one ran) on a backend ('gpu' or 'cpu'), asks for a saved
+// run, and loads the built-in data unless the URL says data=none.
 function boot(backend) {
-  start(onEvent);
+  restart(onEvent);
   send({ cmd: 'init', backend, compat: params.get('compat') === '1' });
   send({ cmd: 'saved' });
   if (params.get('data') !== 'none') send({ cmd: 'load', default: true });

@@ -24,6 +24,7 @@ export const app = (window.emc2 = {
   compare: null, // Compare mode: {report, progress} of the comparison shown
   compareSaved: undefined, // a comparison kept in OPFS ({plan, done}; null: none), once the worker has looked
   comparing: false, // a comparison is running
+  deviceLost: [], // each lost GPU device: {reason, message, step}
 
   // Readiness signals for tests and tools; the page itself does not read them.
   charts: null, // true once Chart.js is loaded and the charts exist, false when it failed to load

@@ -12,7 +12,8 @@
 //   {cmd: 'resume-saved'}                                   one 'restore' command: the checkpoint, its data, resume
 //   {cmd: 'discard-saved'}                                  delete the saved run
 // Worker → page messages: {type, data, bytes} for every Go event (see core/session), and
-// {type: 'decode', done, total}, {type: 'saved', ...}, {type: 'compare-saved', ...}, {type: 'stored', ...}.
+// {type: 'decode', done, total}, {type: 'saved', ...}, {type: 'compare-saved', ...}, {type: 'stored', ...},
+// {type: 'device-lost', reason, message}.
 'use strict';
 
 importScripts('dist/wasm_exec.js');
@@ -62,6 +63,13 @@ self.emc2Event = (type, json, bytes) => {
   }
   if (type === 'compare-run') store(() => keepCompareRun(data), 'the finished comparison run');
   post(type, data, bytes || null);
+};
+
+// A lost GPU device (a driver reset, the GPU process crashing) ends this engine: once the storage
+// writes in flight are done, the page hears of it, starts a fresh worker and resumes from the last
+// stored checkpoint.
+self.emc2DeviceLost = (reason, message) => {
+  saving.finally(() => post('device-lost', { reason, message }));
 };
 
 // ---- OPFS ---------------------------------------------------------------------------------------
@@ -139,6 +147,7 @@ async function keepCompareRun(result) {
   const saved = JSON.parse(await (await read(d, 'compare.json')).text());
   saved.done.push(result);
   await write(d, 'compare.json', JSON.stringify(saved));
+  post('compare-saved', saved); // kept: a reload from here on continues after this run
 }
 
 async function savedCompare() {

@@ -2,7 +2,9 @@
 // browser), the flags that give it a software WebGPU adapter, and the rule that under CI=true a
 // missing browser is a failure rather than a SKIPPED line.
 
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import readline from 'node:readline';
 
 export const ci = process.env.CI === 'true';
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -47,4 +49,23 @@ export async function loadChromium(what) {
   } catch {
     skip(what, 'playwright-core is not installed; run `npm ci` at the repository root');
   }
+}
+
+// serve starts `emc2 serve` on a free loopback port and returns the process and the page's base URL
+// once the server has said where it listens. Stop it with stopServer.
+export async function serve(bin) {
+  const srv = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    srv.on('error', reject);
+    srv.on('exit', (c) => reject(new Error(`emc2 serve exited with ${c}`)));
+    readline.createInterface({ input: srv.stdout }).once('line', resolve);
+  });
+  const base = /^serving emc2 on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1];
+  if (!base) throw new Error(`emc2 serve said: ${line}`);
+  return { srv, base };
+}
+
+export function stopServer(srv) {
+  srv?.removeAllListeners('exit');
+  srv?.kill();
 }

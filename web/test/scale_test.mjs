@@ -9,14 +9,13 @@
 // Usage: make test-scale   (or: node web/test/scale_test.mjs [--photos=N] [--steps=N])
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { adapters, baseArgs, chromiumPath, loadChromium } from './browser.mjs';
+import { adapters, baseArgs, chromiumPath, loadChromium, serve, stopServer } from './browser.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/emc2');
@@ -40,9 +39,7 @@ before(async () => {
   photos = mkdtempSync(path.join(os.tmpdir(), 'emc2-scale-'));
   const g = spawnSync('go', ['run', './web/internal/photos', '-dir', path.join(photos, 'photos'), '-n', String(nPhotos)], { cwd: repo, encoding: 'utf8' });
   assert.equal(g.status, 0, g.stderr);
-  srv = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve) => readline.createInterface({ input: srv.stdout }).once('line', resolve));
-  base = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)[1];
+  ({ srv, base } = await serve(bin));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
   page = await browser.newPage();
   page.setDefaultTimeout(patience);
@@ -55,7 +52,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  srv?.kill();
+  stopServer(srv);
   if (photos) rmSync(photos, { recursive: true, force: true });
 });
 

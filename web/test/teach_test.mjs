@@ -13,13 +13,12 @@
 // Environment: CHROMIUM (default /usr/bin/chromium); CI=true turns a missing browser into a failure.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { adapters, baseArgs, chromiumPath, loadChromium } from './browser.mjs';
+import { adapters, baseArgs, chromiumPath, loadChromium, serve, stopServer } from './browser.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/emc2');
@@ -53,20 +52,12 @@ const requests = [];
 const consoleErrors = [];
 
 before(async () => {
-  srv = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    srv.on('error', reject);
-    srv.on('exit', (c) => reject(new Error(`emc2 serve exited with ${c}`)));
-    readline.createInterface({ input: srv.stdout }).once('line', resolve);
-  });
-  base = /^serving emc2 on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1];
-  assert.ok(base, `emc2 serve said: ${line}`);
+  ({ srv, base } = await serve(bin));
 });
 
 after(async () => {
   for (const b of browsers) await b.close().catch(() => {});
-  srv?.removeAllListeners('exit');
-  srv?.kill();
+  stopServer(srv);
 });
 
 async function openPage(args, query) {

@@ -18,14 +18,13 @@
 // Environment: CHROMIUM (default /usr/bin/chromium); CI=true turns a missing browser into a failure.
 
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { test, after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { adapters, baseArgs, chromiumPath, loadChromium } from './browser.mjs';
+import { adapters, baseArgs, chromiumPath, loadChromium, serve, stopServer } from './browser.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/emc2');
@@ -84,17 +83,6 @@ let page;
 const requests = [];
 const consoleErrors = [];
 
-async function startServer() {
-  srv = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    srv.on('error', reject);
-    srv.on('exit', (c) => reject(new Error(`emc2 serve exited with ${c}`)));
-    readline.createInterface({ input: srv.stdout }).once('line', resolve);
-  });
-  base = /^serving emc2 on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line)?.[1];
-  assert.ok(base, `emc2 serve said: ${line}`);
-}
-
 const state = () => page.evaluate(() => {
   const e = window.emc2;
   return { state: e.state, data: e.data, errors: e.errors, progress: e.progress, evals: e.evals, stored: e.stored, saved: e.saved, chain: e.chain, files: e.files, firstStepMs: e.firstStepMs, caps: e.caps, run: e.run };
@@ -129,7 +117,7 @@ function pageURL() {
 let native;
 before(async () => {
   native = nativeRun();
-  await startServer();
+  ({ srv, base } = await serve(bin));
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
   const context = await newContext(browser, { acceptDownloads: true });
   page = await context.newPage();
@@ -139,8 +127,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
-  srv?.removeAllListeners('exit');
-  srv?.kill();
+  stopServer(srv);
 });
 
 // ---- tests -------------------------------------------------------------------------------------------
@@ -278,6 +265,28 @@ test('the chain inspector shows every decision of a followed chain, and exports 
   assert.equal(rows.length, 1 + 320 + 2000, 'a header, then every training and held-out image');
   assert.match(rows[0], /^split,index,label,class,e0,/);
   assert.deepEqual((await state()).errors, []);
+});
+
+test('a lost GPU device: the engine restarts and the run resumes from its last checkpoint', async () => {
+  // Train the same configuration again; the end of epoch 1 (step 20) stores a checkpoint. A few
+  // steps later the device is destroyed, as a driver reset or a crashed GPU process would.
+  const stored = await page.evaluate(() => window.emc2.events.stored ?? 0);
+  await page.click('#train');
+  await until((n) => (window.emc2.events.stored ?? 0) > n && window.emc2.progress.some((p) => p.step > 20), stored);
+  const at = (await state()).stored.step;
+  assert.equal(at, run.train_subset / run.batch, 'the checkpoint of epoch 1');
+  const worker = page.workers().at(-1);
+  await worker.evaluate(() => self.emc2Device.destroy());
+  await until(() => window.emc2.deviceLost.length === 1 && window.emc2.state === 'done');
+  const s = await state();
+  assert.match(await page.textContent('#notices'), /The GPU device was lost \(destroyed.*\)\. The engine restarted; resuming the run from its last checkpoint/);
+  assert.equal(s.run.step, at, 'the new engine resumed at the stored checkpoint');
+  assert.equal(s.progress.at(-1).step, totalSteps);
+  // The resumed run ends where the uninterrupted native run ends.
+  const { n, worst } = compareWithNative(s.progress, s.evals, at, totalSteps);
+  assert.ok(n >= 4, `compared ${n} points`);
+  console.log(`# device destroyed after step ${at}; resumed, ${n} later points match the native run (worst loss difference ${worst.toExponential(2)})`);
+  await page.screenshot({ path: path.join(shots, '5b-device-lost.png'), fullPage: true });
 });
 
 test('a folder of photos loads with classes from sub-folders and bad files listed', async () => {

@@ -46,10 +46,29 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	info.MaxStorageBinding = uint64(dl.Get("maxStorageBufferBindingSize").Float())
 	info.MaxBuffer = uint64(dl.Get("maxBufferSize").Float())
 	info.MaxWorkgroupInvocations = uint32(dl.Get("maxComputeInvocationsPerWorkgroup").Int())
+	watchLoss(dv)
 	d := wgpu.NewDevice(dv)
 	scope := &jsScope{dev: dv}
 	scope.push()
 	return &d, info, scope, nil
+}
+
+// watchLoss tells the page when the device is lost (a driver reset, the browser's GPU process
+// crashing, or destroy()): globalThis.emc2DeviceLost(reason, message), if the page defines it, gets
+// the news; the page then starts a fresh engine, which resumes from the last stored checkpoint.
+// globalThis.emc2Device is the device in use, so that a test can force a loss. A backend's Close
+// does not destroy its device, so closing one is not reported as a loss.
+func watchLoss(dv js.Value) {
+	js.Global().Set("emc2Device", dv)
+	var f js.Func
+	f = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer f.Release()
+		if h := js.Global().Get("emc2DeviceLost"); h.Type() == js.TypeFunction && len(args) > 0 {
+			h.Invoke(args[0].Get("reason").String(), args[0].Get("message").String())
+		}
+		return nil
+	})
+	dv.Get("lost").Call("then", f)
 }
 
 // jsScope keeps a validation and an out-of-memory error scope open on the device; check pops them

@@ -6,11 +6,14 @@ import { $ } from '../ui.js';
 import { send } from '../engine.js';
 
 export function initSaved() {
-  $('saved-resume').addEventListener('click', () => {
-    $('saved').hidden = true;
-    send({ cmd: 'resume-saved' });
-  });
+  $('saved-resume').addEventListener('click', resumeSaved);
   $('saved-discard').addEventListener('click', () => send({ cmd: 'discard-saved' }));
+}
+
+// resumeSaved resumes the saved run (the offer's button, or the page after a lost GPU device).
+export function resumeSaved() {
+  $('saved').hidden = true;
+  send({ cmd: 'resume-saved' });
 }
 
 // showSaved describes the saved run ({step, total, data, name, saved_at}), or hides the offer when

@@ -415,8 +415,12 @@ func (o *cliObserver) Stepped(p run.Progress) {
 
 func (o *cliObserver) Evaluated(r train.EvalReport) {
 	o.rec.log("eval", r)
-	o.bar.note(fmt.Sprintf("epoch %.0f: probe %.4f | 1-NN %.4f | 10-NN %.4f | global loss %.4f | eval %.1fs",
-		r.Epoch, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds))
+	what := fmt.Sprintf("epoch %.0f", r.Epoch)
+	if r.Step == 0 {
+		what = "random init" // measured after the first epoch, of the step-0 weights
+	}
+	o.bar.note(fmt.Sprintf("%s: probe %.4f | 1-NN %.4f | 10-NN %.4f | global loss %.4f | eval %.1fs",
+		what, r.ProbeTest, r.KNN1, r.KNN10, r.GlobalLoss, r.Seconds))
 	if r.Alarm != "" {
 		o.bar.note("warning: " + r.Alarm)
 	}

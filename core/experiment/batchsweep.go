@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/data"
@@ -90,8 +89,6 @@ type sweepObserver struct {
 	method string
 	cfg    train.Config
 	floors bool
-	start  time.Time
-	evalS  float64
 	emit   func(SweepPoint)
 }
 
@@ -102,13 +99,11 @@ func (o *sweepObserver) Floor(f train.Floor) {
 }
 
 func (o *sweepObserver) Evaluated(r train.EvalReport) {
-	o.evalS += r.Seconds
 	if r.Step == 0 {
-		o.start = time.Now() // training starts after the random-init evaluation
-		return
+		return // the random-init encoder: a floor
 	}
 	o.emit(SweepPoint{Method: o.method, Batch: o.cfg.Batch, Seed: o.cfg.Seed, Epoch: int(r.Epoch + 0.5),
-		TrainSecs: time.Since(o.start).Seconds() - (o.evalS - r.Seconds) - r.Seconds, Probe: r.ProbeTest, KNN1: r.KNN1, KNN10: r.KNN10})
+		TrainSecs: r.TrainSecs, Probe: r.ProbeTest, KNN1: r.KNN1, KNN10: r.KNN10})
 }
 
 func sweepOne(ctx context.Context, be backend.Backend, split *data.Split, tc train.Config, method string, floors bool, emit func(SweepPoint)) error {

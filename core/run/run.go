@@ -2,9 +2,10 @@
 // (native/), the page (core/session), the experiments and plans of several runs.
 //
 // A Job decides everything about a run's life that is not presentation: which images it trains on
-// (Prepare, then the config's subset), when the encoder is evaluated (at step 0 — the random-init
-// floor — every EvalEvery epochs and at the end), when the raw-pixel floor is measured (after the
-// first evaluation past step 0, so it never delays the first step), when checkpoints are taken
+// (Prepare, then the config's subset), when the encoder is evaluated (every EvalEvery epochs and at
+// the end), when the floors are measured (the random-init encoder and raw pixels, both after the
+// first evaluation, so that training starts at once; the random-init evaluation is kept as the
+// history's step-0 point), when checkpoints are taken
 // (every CheckpointEvery steps, on pause, on stop and at the end), what a pause and a stop mean, and
 // what the summary says. It keeps the run's metric history and stores it in its checkpoints, so a
 // restored run has its whole past.
@@ -298,25 +299,34 @@ func (j *Job) evaluate(ctx context.Context, obs Observer, what string) error {
 	}
 	j.History.Evals = append(j.History.Evals, r)
 	obs.Evaluated(r)
-	if r.Step == 0 && len(j.History.Evals) == 1 {
-		j.addFloor(r.AsFloor(), obs)
-	}
 	return nil
 }
 
-// rawFloor measures the raw-pixel floor once per run, after the first evaluation past step 0.
-func (j *Job) rawFloor(ctx context.Context, obs Observer) error {
-	for _, f := range j.History.Floors {
-		if f.Name == train.FloorRawPixels {
-			return nil
+// floors measures what a run is compared with, once per run, after its first evaluation: the
+// encoder at random initialisation (an evaluation of the step-0 weights, kept first in the history
+// and read as the random-init floor) and a probe and k-NN on raw pixels. Neither delays step 1.
+func (j *Job) floors(ctx context.Context, obs Observer) error {
+	has := func(name string) bool {
+		return slices.ContainsFunc(j.History.Floors, func(f train.Floor) bool { return f.Name == name })
+	}
+	if !has(train.FloorRandomInit) {
+		obs.Status("evaluating the encoder at random initialisation (a floor)")
+		r, err := j.Ev.Evaluate(context.WithoutCancel(ctx), j.T.InitEmbedder())
+		if err != nil {
+			return fmt.Errorf("evaluation at random initialisation: %w", err)
 		}
+		j.History.Evals = slices.Insert(j.History.Evals, 0, r)
+		obs.Evaluated(r)
+		j.addFloor(r.AsFloor(), obs)
 	}
-	obs.Status("measuring the raw-pixel floor (probe and k-NN on pixels)")
-	f, err := j.Ev.RawPixelFloor(context.WithoutCancel(ctx))
-	if err != nil {
-		return fmt.Errorf("raw-pixel floor: %w", err)
+	if !has(train.FloorRawPixels) {
+		obs.Status("measuring the raw-pixel floor (probe and k-NN on pixels)")
+		f, err := j.Ev.RawPixelFloor(context.WithoutCancel(ctx))
+		if err != nil {
+			return fmt.Errorf("raw-pixel floor: %w", err)
+		}
+		j.addFloor(f, obs)
 	}
-	j.addFloor(f, obs)
 	return nil
 }
 
@@ -325,10 +335,10 @@ func (j *Job) addFloor(f train.Floor, obs Observer) {
 	obs.Floor(f)
 }
 
-// Run trains from the current step until the run ends or ctx is cancelled. A new run first
-// evaluates the encoder at random initialisation. Run returns nil when all steps are taken (after
-// the final evaluation, the raw-pixel floor and a checkpoint), and ctx's error when cancelled
-// (after a checkpoint: the run is paused and Run may be called again, or Stop).
+// Run trains from the current step until the run ends or ctx is cancelled; the first step comes at
+// once (the floors wait for the first evaluation). Run returns nil when all steps are taken (after
+// the final evaluation, the floors and a checkpoint), and ctx's error when cancelled (after a
+// checkpoint: the run is paused and Run may be called again, or Stop).
 func (j *Job) Run(ctx context.Context, obs Observer) error {
 	if obs == nil {
 		obs = Nop{}
@@ -337,11 +347,6 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 		return nil
 	}
 	obs.Started(j.Info())
-	if len(j.History.Evals) == 0 {
-		if err := j.evaluate(ctx, obs, "evaluating the encoder at random initialisation"); err != nil {
-			return err
-		}
-	}
 	t := j.T
 	spe, total := t.StepsPerEpoch(), t.TotalSteps()
 	start, startStep := time.Now(), t.Step
@@ -406,7 +411,7 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 				evalStart := time.Now()
 				err := j.evaluate(ctx, obs, fmt.Sprintf("evaluating the encoder after epoch %d", epoch))
 				if err == nil {
-					err = j.rawFloor(ctx, obs)
+					err = j.floors(ctx, obs)
 				}
 				evalSecs += time.Since(evalStart).Seconds()
 				if err != nil {
@@ -433,7 +438,7 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 }
 
 // Stop ends a paused run early: it evaluates what was trained (unless that step was just
-// evaluated), measures the raw-pixel floor if it is still missing, marks the run done and
+// evaluated), measures the floors if they are still missing, marks the run done and
 // checkpoints.
 func (j *Job) Stop(ctx context.Context, obs Observer) error {
 	if obs == nil {
@@ -447,7 +452,7 @@ func (j *Job) Stop(ctx context.Context, obs Observer) error {
 			return err
 		}
 	}
-	if err := j.rawFloor(ctx, obs); err != nil {
+	if err := j.floors(ctx, obs); err != nil {
 		return err
 	}
 	j.History.Stopped = j.T.Step < j.T.TotalSteps()

@@ -80,8 +80,8 @@ func TestEveryMethodLowersTheGlobalLoss(t *testing.T) {
 			require.NoError(t, err)
 			l := &log{}
 			require.NoError(t, j.Run(context.Background(), l))
-			require.Len(t, l.evals, 2, "random init and the end")
-			before, after := l.evals[0], l.evals[1]
+			require.Len(t, j.History.Evals, 2, "random init and the end")
+			before, after := j.History.Evals[0], j.History.Evals[1]
 			assert.Equal(t, j.T.TotalSteps(), j.T.Step)
 			assert.Equal(t, j.T.TotalSteps(), after.Step)
 			assert.Less(t, after.GlobalLoss, before.GlobalLoss, "global loss must fall")
@@ -100,9 +100,9 @@ func TestEveryMethodLowersTheGlobalLoss(t *testing.T) {
 	}
 }
 
-// TestLifecycle: the job's schedule, in order — the random-init evaluation and floor before the
-// first step, evaluations every EvalEvery epochs and at the end, the raw-pixel floor after the first
-// evaluation past step 0, periodic checkpoints and one at the end; the summary agrees.
+// TestLifecycle: the job's schedule, in order — training first, evaluations every EvalEvery epochs
+// and at the end, the floors (the random-init evaluation, kept first in the history, and raw
+// pixels) after the first evaluation, periodic checkpoints and one at the end; the summary agrees.
 func TestLifecycle(t *testing.T) {
 	split := smallSplit(t)
 	cfg := smallConfig(t, "emc2-fresh")
@@ -117,8 +117,10 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, j.Run(context.Background(), l))
 	spe := j.T.StepsPerEpoch() // 32
 	require.Equal(t, 32, spe)
-	assert.Equal(t, []string{"started", "eval", "floor: random init", "checkpoint", "eval", "floor: raw pixels", "checkpoint", "eval", "checkpoint"}, l.events)
-	assert.Equal(t, []int{0, 2 * spe, 3 * spe}, []int{l.evals[0].Step, l.evals[1].Step, l.evals[2].Step})
+	assert.Equal(t, []string{"started", "checkpoint", "eval", "eval", "floor: random init", "floor: raw pixels", "checkpoint", "eval", "checkpoint"}, l.events)
+	assert.Equal(t, []int{2 * spe, 0, 3 * spe}, []int{l.evals[0].Step, l.evals[1].Step, l.evals[2].Step})
+	h := j.History.Evals
+	assert.Equal(t, []int{0, 2 * spe, 3 * spe}, []int{h[0].Step, h[1].Step, h[2].Step}, "the history in step order")
 	assert.Equal(t, []int{40, 80, 96}, saved)
 	assert.True(t, j.Done())
 	s := j.Summary()
@@ -132,6 +134,31 @@ func TestLifecycle(t *testing.T) {
 	assert.Equal(t, l.progress, j.History.Progress)
 	require.NoError(t, j.Run(context.Background(), l), "a finished run has nothing left to do")
 	assert.Len(t, l.evals, 3)
+}
+
+// TestRandomInitFloorIsTheStepZeroEncoder: the random-init evaluation, measured after the first
+// epoch so that training starts at once, equals an evaluation of the encoder before step 1.
+func TestRandomInitFloorIsTheStepZeroEncoder(t *testing.T) {
+	split := smallSplit(t)
+	for _, m := range []string{"simclr", "emc2-fresh"} {
+		t.Run(m, func(t *testing.T) {
+			j, err := New(cpu.New(), smallConfig(t, m), split, Options{})
+			require.NoError(t, err)
+			before, err := j.Ev.Evaluate(context.Background(), j.T.Embedder())
+			require.NoError(t, err)
+			l := &log{}
+			l.onStep = func(Progress) { l.events = append(l.events, "step") }
+			require.NoError(t, j.Run(context.Background(), l))
+			assert.Equal(t, []string{"started", "step"}, l.events[:2], "training comes first")
+			got := j.History.Evals[0]
+			require.Zero(t, got.Step)
+			before.Seconds, got.Seconds = 0, 0
+			assert.Equal(t, before, got, "the same numbers as an evaluation at step 0")
+			f, ok := j.Summary().Floor(train.FloorRandomInit)
+			require.True(t, ok)
+			assert.Equal(t, before.ProbeTest, f.ProbeTest)
+		})
+	}
 }
 
 // TestPauseResumeAndRestore: a run cancelled between steps checkpoints and can be continued by Run

@@ -44,7 +44,9 @@ func (o *observer) Stepped(p run.Progress) {
 func (o *observer) Evaluated(r train.EvalReport) {
 	s := (*Session)(o)
 	s.emit(Event{Type: EvEval, Data: r})
-	s.embedding()
+	if r.Step == s.job.T.Step { // not the random-init evaluation, measured later
+		s.embedding()
+	}
 }
 
 func (o *observer) Floor(f train.Floor) {

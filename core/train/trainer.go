@@ -296,5 +296,16 @@ func (t *Trainer) Embedder() *Embedder {
 	return t.emb
 }
 
+// InitEmbedder returns an embedder over the encoder as it was at step 0: its own copy of the
+// parameters, drawn again from the seed, so the random-initialisation floor can be measured at any
+// time (off the path to the first training step) and gives what an evaluation before step 1 gives.
+func (t *Trainer) InitEmbedder() *Embedder {
+	rows := min(t.encRows, EmbedRows)
+	enc := model.NewEncoder(t.be, t.Arch, rows, t.Arch.Init(t.key))
+	e := NewEmbedder(t.be, enc, t.Cfg.Seed, rows)
+	e.Share(t.Data, t.images)
+	return e
+}
+
 // LRAt is the scheduled learning rate at a step.
 func (t *Trainer) LRAt(step int) float32 { return t.lrAt(step) }

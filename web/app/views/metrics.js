@@ -18,9 +18,14 @@ export function initMetrics() {
   charts.health = lineChart('chart-health', [{ label: 'alignment' }, { label: 'uniformity' }, { label: 'effective rank', y2: true }], { y2: true });
 }
 
-// push appends {x, y} to dataset i of a chart (nothing without Chart.js).
+// push adds {x, y} to dataset i of a chart in step order: the random-init evaluation (step 0)
+// arrives after the first epoch's (nothing without Chart.js).
 function push(chart, i, x, y) {
-  chart?.data.datasets[i].data.push({ x, y });
+  const d = chart?.data.datasets[i].data;
+  if (!d) return;
+  let k = d.length;
+  while (k > 0 && d[k - 1].x > x) k--;
+  d.splice(k, 0, { x, y });
 }
 
 export function addProgress(p) {

@@ -275,6 +275,7 @@ type LiveReport struct {
 	Batch         []LiveChain          `json:"batch"`   // the last step's chains (empty before the first step)
 	Follow        *session.ChainReport `json:"follow,omitempty"`
 	FollowChain   *LiveChain           `json:"follow_chain,omitempty"` // the followed chain's summary in Follow's step
+	FollowAlpha   []float64            `json:"follow_alpha,omitempty"` // α = min(1, exp(q − score)) of each of Follow's decisions
 	History       []LiveStat           `json:"history"`
 	Classes       []string             `json:"classes"`
 	Size          int                  `json:"size"`   // image side
@@ -290,6 +291,9 @@ func (l *Live) Report(anchor int) (LiveReport, error) {
 	rep := LiveReport{Step: t.Step, Total: t.TotalSteps(), StepsPerEpoch: t.StepsPerEpoch(), Variant: cfg.Variant.String(),
 		Beta: cfg.Beta, BurnIn: p.BurnInSteps(), Norm: p.Norm(), Batch: l.Batch, History: l.History,
 		Classes: t.Data.Classes, Size: t.Data.H, Images: map[string][]byte{}}
+	if rep.History == nil { // JSON: an empty list, not null
+		rep.History, rep.Batch = []LiveStat{}, []LiveChain{}
+	}
 	if anchor >= t.N {
 		return rep, fmt.Errorf("live run: anchor %d: want a training image in 0..%d", anchor, t.N-1)
 	}
@@ -300,6 +304,11 @@ func (l *Live) Report(anchor int) (LiveReport, error) {
 		rep.Follow = l.follow(anchor)
 		if c, ok := l.chains[anchor]; ok {
 			rep.FollowChain = &c
+		}
+		if r := rep.Follow.Replay; r != nil {
+			for _, d := range r.Decisions {
+				rep.FollowAlpha = append(rep.FollowAlpha, d.AcceptProb())
+			}
 		}
 		for _, i := range rep.Follow.Columns {
 			l.addImage(rep.Images, i)

@@ -11,6 +11,12 @@ package main
 //	teach-step {n}                                 n steps of the chain → event teach-steps
 //	teach-encoder + bytes (safetensors)            load part 1's encoder and embed its pool → teach-gallery
 //	teach-negatives {anchor, k, seed, beta}        part 1's view of one anchor → teach-negatives
+//	teach-live {live: LiveConfig, anchor}          part 3's training run (CPU backend) → teach-live
+//	teach-live-step {n, anchor}                    n traced training steps → teach-live
+//	teach-live-follow {anchor}                     the run as it is, following another chain → teach-live
+//
+// Part 3 trains on the CPU backend, not the page's GPU, so it works without WebGPU and its steps are
+// the same, bit for bit, as a native run's (web/internal/teachref checks that).
 //
 // Failures come back as the trainer's do: an "error" event {cmd, message}.
 
@@ -22,6 +28,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/rng"
 	"github.com/emc2ml/emc2/core/teach"
@@ -29,18 +36,21 @@ import (
 
 // teachCmd is one teaching command.
 type teachCmd struct {
-	Config  teach.ToyConfig `json:"config"`
-	Batches []int           `json:"batches"`
-	N       int             `json:"n"`
-	Anchor  int             `json:"anchor"`
-	K       int             `json:"k"`
-	Seed    uint64          `json:"seed"`
-	Beta    float64         `json:"beta"`
+	Config  teach.ToyConfig  `json:"config"`
+	Batches []int            `json:"batches"`
+	N       int              `json:"n"`
+	Anchor  int              `json:"anchor"`
+	K       int              `json:"k"`
+	Seed    uint64           `json:"seed"`
+	Beta    float64          `json:"beta"`
+	Live    teach.LiveConfig `json:"live"`
 }
 
 var (
 	toy     *teach.Toy
 	gallery *teach.Gallery
+	live    *teach.Live
+	split   *data.Split // the built-in data, read once
 )
 
 // Limits that keep one command short enough for the worker.
@@ -49,6 +59,7 @@ const (
 	fullStepRecords = 1000 // a call of up to this many steps returns every step; longer ones the last 50
 	galleryPerClass = 30
 	batchTrials     = 2000
+	maxLiveSteps    = 128 // training steps per teach-live-step
 )
 
 // teachCommand runs one teaching command and sends its event (or an error).
@@ -100,7 +111,7 @@ func runTeach(name string, c teachCmd, bytes []byte) (string, any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		split, err := data.Default()
+		split, err := builtIn()
 		if err != nil {
 			return "", nil, err
 		}
@@ -120,8 +131,57 @@ func runTeach(name string, c teachCmd, bytes []byte) (string, any, error) {
 			return "", nil, err
 		}
 		return "teach-negatives", v, nil
+	case "teach-live":
+		split, err := builtIn()
+		if err != nil {
+			return "", nil, err
+		}
+		l, err := teach.NewLive(cpu.New(), split.Train, c.Live)
+		if err != nil {
+			return "", nil, err
+		}
+		live = l
+		return liveReport(c.Anchor)
+	case "teach-live-step":
+		if live == nil {
+			return "", nil, fmt.Errorf("teach-live-step: %w", teach.ErrNoLive)
+		}
+		if c.N < 1 || c.N > maxLiveSteps {
+			return "", nil, fmt.Errorf("teach-live-step: %d steps: want 1 to %d", c.N, maxLiveSteps)
+		}
+		for i := 0; i < c.N && !live.Done(); i++ {
+			if err := live.Step(); err != nil {
+				return "", nil, err
+			}
+		}
+		return liveReport(c.Anchor)
+	case "teach-live-follow":
+		if live == nil {
+			return "", nil, fmt.Errorf("teach-live-follow: %w", teach.ErrNoLive)
+		}
+		return liveReport(c.Anchor)
 	}
 	return "", nil, fmt.Errorf("unknown teaching command %q", name)
+}
+
+func liveReport(anchor int) (string, any, error) {
+	rep, err := live.Report(anchor)
+	if err != nil {
+		return "", nil, err
+	}
+	return "teach-live", rep, nil
+}
+
+// builtIn reads the built-in data once.
+func builtIn() (*data.Split, error) {
+	if split == nil {
+		s, err := data.Default()
+		if err != nil {
+			return nil, err
+		}
+		split = s
+	}
+	return split, nil
 }
 
 // toyWorld describes a new toy world: the points, the target and SimCLR's in-batch weights.

@@ -1,7 +1,9 @@
 // Package teach is the logic behind the teaching page (web/app/teach.html): the toy world of part 2
 // (points on a circle, one anchor, one Metropolis–Hastings chain of core/mcmc sampling its negatives
 // from softmax(β·sim)), SimCLR's in-batch softmax beside it, and part 1's real negatives: the
-// embedded Fashion-MNIST images under a small trained encoder, with their random and hard negatives.
+// embedded Fashion-MNIST images under a small trained encoder, with their random and hard negatives;
+// and part 3's live run (Live): a small EMC² training run on the CPU backend whose every step is
+// traced, so the page can show each chain's decisions inside training.
 // The page runs this package compiled to WebAssembly (wasm/teach.go); the browser tests compare it
 // with the same code run natively (web/internal/teachref).
 package teach

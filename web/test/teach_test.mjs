@@ -6,7 +6,11 @@
 //     the same seed: every decision equals the one web/internal/teachref computes;
 //   - at β = 2 the TV distance the page reports falls with chain length and equals the native one;
 //   - β in the URL changes the target (to the native target for that β); keys and language work;
-//   - screenshots of each part land in web/build/screenshots/teach-*.png.
+//   - part 3's live training run (core/teach.Live on the CPU backend, in the worker) steps by button,
+//     key and Play, follows a clicked anchor's chain, and shows per decision exactly what a native run
+//     of the same setting does (web/internal/teachref -live), with α = min(1, exp(q − score)); the
+//     fresh and the paper sampler, on lavapipe and without WebGPU;
+//   - screenshots of each part land in web/build/screenshots/teach-*.png (part 3: teach-part3*.png).
 //
 // Every wait is on page state, with generous ceilings. Needs bin/emc2 built with the web app and
 // its encoder asset (`make build`). Usage: node web/test/teach_test.mjs
@@ -41,6 +45,15 @@ function native(setting, steps, lengths) {
     '-steps', steps, '-lengths', lengths.join(',')].map(String);
   const r = spawnSync(teachref, args, { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `teachref failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// nativeLive runs web/internal/teachref -live: part 3's training run, natively on the CPU backend.
+function nativeLive(cfg, steps) {
+  const args = ['-live', '-images', cfg.images, '-batch', cfg.batch, '-epochs', cfg.epochs, '-variant', cfg.variant,
+    '-seed', cfg.seed, '-steps', steps].map(String);
+  const r = spawnSync(teachref, args, { encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 28 });
+  assert.equal(r.status, 0, `teachref -live failed:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
@@ -218,6 +231,180 @@ test('without WebGPU the page works the same', async () => {
   assert.equal(await plain.evaluate(async () => !!navigator.gpu && !!(await navigator.gpu.requestAdapter().catch(() => null))), false, 'no WebGPU adapter');
   await stepAndCompare(plain, setting);
   assert.equal((await plain.evaluate(() => window.teach.p1.view)).hard.length, 6);
+  await plain.context().close();
+});
+
+// ---- part 3: the chains inside training ---------------------------------------------------------------
+const p3 = (page) => page.evaluate(() => window.teach.p3.report);
+const p3Idle = (page, n) => until(page, (k) => window.teach.p3.steps === k && !window.teach.p3.busy, 120_000, n);
+
+// checkWalk checks the followed chain's decisions on the page: a sweep's 2·2B of them, the table's rows,
+// α against the shown q and score, and each decision against the native run's, field by field.
+async function checkWalk(page, rep, ref, B) {
+  const f = rep.follow;
+  const r = f.replay;
+  assert.equal(r.decisions.length, 4 * B, 'two views × 2B proposals');
+  assert.equal(r.decisions.filter((d) => d.own).length, 4, 'the anchor\'s own two views, in each view\'s sweep');
+  const acc = r.decisions.filter((d) => d.accepted).length;
+  assert.equal(r.decisions.filter((d) => d.recorded).length, 2 * r.norm, 'M recorded per view');
+  assert.equal(r.decisions.filter((d) => d.burn_in).length, 2 * r.burn_in, 'P burn-in steps per view');
+  rep.follow_alpha.forEach((a, i) => {
+    const d = r.decisions[i];
+    if (d.own) return assert.equal(a, 0);
+    // q and score reach JSON as float32s written shortest, which parse a hair off their exact values
+    const want = Math.min(1, Math.exp(d.q - d.score));
+    assert.ok(Math.abs(a - want) <= 1e-5 * want, `decision ${i}: α ${a}, min(1, exp(q − score)) = ${want}`);
+    if (Math.abs(Math.log(d.u) - (d.q - d.score)) > 1e-5) assert.equal(d.accepted, d.u <= a, `decision ${i}: accepted ⇔ u ≤ α`);
+  });
+  const rows = await page.$$eval('#p3-walk tbody tr', (trs) => trs.map((tr) => ({ cls: tr.className, cells: [...tr.cells].map((c) => c.textContent) })));
+  assert.equal(rows.length, 4 * B, 'a table row per decision');
+  rows.forEach((row, i) => {
+    const d = r.decisions[i];
+    assert.match(row.cls, d.own ? /own/ : d.accepted ? /ok/ : /no/, `row ${i}`);
+    if (!d.own) assert.equal(row.cells[3], d.q.toFixed(3), `row ${i}: q shown`);
+    if (!d.own) assert.equal(row.cells[5], rep.follow_alpha[i].toFixed(3), `row ${i}: α shown`);
+  });
+  // natively, the same step of the same run: every decision identical
+  const tr = ref.traces[f.step];
+  assert.equal(tr.step, f.step);
+  assert.deepEqual(rep.batch.map((c) => c.image), ref.traces.at(-1).batch, 'the same batches (the same shuffle)');
+  const want = tr.chains.find((c) => c.image === f.anchor);
+  assert.ok(want, `image ${f.anchor} is in the native batch of step ${f.step}`);
+  sameSweep(r, want, `step ${f.step}, chain of #${f.anchor}`);
+  assert.deepEqual(f.columns.slice(0, 2 * B), tr.batch.concat(tr.batch));
+  return acc;
+}
+
+// near compares float32 scores: training goes through math.Exp and Log, assembly natively and Go in
+// WebAssembly, so the weights (and so the similarities) may differ in the last bits of a float32.
+const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} on the page, ${b} natively`);
+
+// sameSweep compares a chain's sweep with the native one: every decision (proposal, draw u,
+// acceptance, state, recording) exactly, the scores to float32 precision.
+function sameSweep(got, want, what) {
+  for (const k of ['chain', 'image', 'variant', 'burn_in', 'norm', 'column']) assert.equal(got[k], want[k], `${what}: ${k}`);
+  for (const k of ['before', 'after']) {
+    assert.equal(got[k].index, want[k].index, `${what}: ${k} state`);
+    near(got[k].score, want[k].score, `${what}: ${k} score`);
+  }
+  assert.equal(got.decisions.length, want.decisions.length);
+  got.decisions.forEach((d, i) => {
+    const w = want.decisions[i];
+    for (const k of ['view', 'row', 'j', 'column', 'own', 'u', 'accepted', 'state', 'recorded', 'burn_in', 'dropped']) {
+      assert.equal(d[k], w[k], `${what}, decision ${i}: ${k} is ${d[k]} on the page, ${w[k]} natively`);
+    }
+    near(d.q, w.q, `${what}, decision ${i}: q`);
+    near(d.score, w.score, `${what}, decision ${i}: score`);
+  });
+}
+
+// checkRun compares the page's per-step history and chain summaries with the native run.
+function checkRun(rep, ref) {
+  assert.equal(rep.history.length, ref.history.length);
+  rep.history.forEach((h, i) => {
+    const w = ref.history[i];
+    for (const k of ['step', 'accepted', 'proposals', 'with_state']) assert.equal(h[k], w[k], `step ${i}: ${k}`);
+    assert.equal(h.accept_rate, w.accept_rate, `step ${i}: acceptance`); // counts: exact
+    assert.equal(h.accept_rate, h.accepted / h.proposals, `step ${i}: the trainer's statistic is the replays' count`);
+    // the loss goes through math.Exp and Log (assembly natively, Go in WebAssembly) into a float32
+    assert.ok(Math.abs(h.loss - w.loss) <= 1e-6 * Math.max(1, w.loss), `step ${i}: loss ${h.loss} vs ${w.loss}`);
+    assert.ok(Math.abs(h.stale_gap - w.stale_gap) <= 1e-4 * Math.max(1, w.stale_gap), `step ${i}: stale gap ${h.stale_gap} vs ${w.stale_gap}`);
+  });
+  const last = ref.batches[ref.batches.length - 1];
+  rep.batch.forEach((c, k) => {
+    for (const key of ['k', 'image', 'label', 'step', 'accepted', 'recorded', 'before', 'after', 'has_state', 'stored_age', 'fresh_kind']) {
+      assert.equal(c[key], last[k][key], `chain ${k}: ${key}`);
+    }
+    near(c.stored, last[k].stored, `chain ${k}: stored score`);
+    near(c.fresh, last[k].fresh, `chain ${k}: fresh score`);
+  });
+}
+
+const live = { images: 64, batch: 8, epochs: 10, seed: 7 };
+const liveQuery = (variant, extra = {}) => ({ ...query, part: 3, v3: variant, n3: live.images, b3: live.batch, seed3: live.seed, ...extra });
+
+// livePart3 drives part 3 on a page: steps by button, key and Play, follows a clicked anchor to its next
+// visit, and compares everything with the native run. Returns what a learner saw, for the log.
+async function livePart3(page, variant, shot) {
+  await goto(page, liveQuery(variant));
+  await until(page, () => window.teach.p3.ready && !window.teach.p3.busy, 180_000);
+  let rep = await p3(page);
+  assert.equal(rep.step, 0);
+  assert.equal(rep.variant, variant);
+  assert.match(await page.textContent('#p3-anchors'), /No step yet/);
+  await page.click('#p3-step');
+  await p3Idle(page, 1);
+  await page.keyboard.press('t');
+  await p3Idle(page, 2);
+  await page.focus('#p3-step');
+  await page.keyboard.press('ArrowRight'); // inside part 3, → trains a step (part 2 ignores it)
+  await p3Idle(page, 3);
+  assert.equal((await page.evaluate(() => window.teach.p2.stats.t)), 0, 'part 2 did not move');
+  await page.click('#p3-play');
+  await until(page, () => window.teach.p3.steps >= 5, 120_000);
+  await page.keyboard.press('p');
+  await until(page, () => document.querySelector('#p3-play').getAttribute('aria-pressed') === 'false' && !window.teach.p3.busy, 120_000);
+  rep = await p3(page);
+  assert.equal(rep.batch.length, live.batch);
+  // follow the third anchor of the batch: click its thumbnail, then train to its next visit by key
+  const a = rep.batch[2].image;
+  await page.click(`#p3-anchors button[data-image="${a}"]`);
+  await until(page, (i) => window.teach.p3.report.follow?.anchor === i && !window.teach.p3.busy, 60_000, a);
+  assert.match(page.url(), new RegExp(`follow=${a}`));
+  assert.equal(await page.getAttribute(`#p3-anchors button[data-image="${a}"]`, 'aria-pressed'), 'true');
+  rep = await p3(page);
+  const next = rep.follow.next;
+  assert.ok(next >= rep.step, `its next visit (${next}) is ahead`);
+  await page.keyboard.press('n');
+  await until(page, (s) => window.teach.p3.report.follow?.step === s && !window.teach.p3.busy, 300_000, next);
+  rep = await p3(page);
+  assert.equal(rep.step, next + 1);
+  assert.equal(rep.follow.anchor, a);
+  assert.ok(rep.follow.visits.length >= 2, 'two visits of the chain');
+  assert.equal(rep.follow.visits.at(-1).step, next);
+  const ref = nativeLive({ ...live, variant }, rep.step);
+  const acc = await checkWalk(page, rep, ref, live.batch);
+  checkRun(rep, ref);
+  // the walk seen over the whole run: some decisions accepted and some rejected
+  const all = rep.follow.visits.reduce((n, v) => n + v.accepted, 0);
+  assert.ok(all > 0, 'some proposals accepted');
+  assert.ok(rep.history.some((h) => h.accepted < h.proposals), 'some proposals rejected');
+  const fc = rep.follow_chain;
+  assert.ok(fc.has_state, 'in its second visit the chain has a state');
+  assert.equal(fc.stored, rep.follow.replay.before.score, 'the stored score is the state the sweep started from');
+  if (variant === 'fresh') assert.equal(fc.fresh, rep.follow.replay.decisions[0].score, 'fresh: the sweep starts from the re-score');
+  assert.match(await page.textContent('#p3-scores'), /Stored score .* fresh score/);
+  await page.locator('#part3').screenshot({ path: path.join(shots, shot) });
+  return { steps: rep.step, acc, rates: rep.history.map((h) => h.accept_rate), gap: fc.stored - fc.fresh, stored: fc.stored, fresh: fc.fresh, anchor: a };
+}
+
+const logLive = (variant, s) => console.log(`# part 3 (${variant}): ${s.steps} steps, every decision identical to the native run's (scores to float32 precision); followed #${s.anchor}: ` +
+  `${s.acc} accepted in its last sweep, stored ${s.stored.toFixed(3)} vs fresh ${s.fresh.toFixed(3)} (gap ${s.gap.toFixed(3)}); ` +
+  `acceptance per step ${s.rates.map((r) => (100 * r).toFixed(0)).join(' ')} %`);
+
+test('part 3: the live run follows a chain decision by decision, as natively (lavapipe, fresh)', async () => {
+  page ??= await openPage([...baseArgs, ...lavapipe.args], query); // when run alone (--test-name-pattern)
+  logLive('fresh', await livePart3(page, 'fresh', 'teach-part3-fresh.png'));
+});
+
+test('part 3: the paper sampler, in Japanese, opened at a later step from the URL (lavapipe)', async () => {
+  await goto(page, liveQuery('paper', { at: 12, lang: 'ja' }));
+  await until(page, () => window.teach.p3.ready && !window.teach.p3.busy && window.teach.p3.steps === 12, 300_000);
+  const rep = await p3(page);
+  assert.equal(await page.inputValue('#p3-variant'), 'paper');
+  const ref = nativeLive({ ...live, variant: 'paper' }, 12);
+  checkRun(rep, ref);
+  await checkWalk(page, rep, ref, live.batch);
+  assert.ok(rep.batch.every((c) => c.fresh_kind === 'plain'));
+  assert.ok(rep.batch.some((c) => c.has_state && c.stored !== c.fresh));
+  assert.match(await page.textContent('#p3-walk-title'), /の連鎖/);
+  await page.locator('#part3').screenshot({ path: path.join(shots, 'teach-part3-paper-ja.png') });
+  await page.selectOption('#lang', 'en');
+});
+
+test('part 3 without WebGPU (paper sampler)', async () => {
+  const plain = await openPage(baseArgs.filter((a) => !/webgpu/.test(a)), liveQuery('paper'));
+  logLive('paper, no WebGPU', await livePart3(plain, 'paper', 'teach-part3-paper.png'));
   await plain.context().close();
 });
 

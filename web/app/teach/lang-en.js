@@ -146,14 +146,90 @@ export default {
 
   p3_title: '3. The same chain inside training',
   p3_text1_html:
-    'In a training run, chain <em>k</em> of a batch sweeps the 2B columns of the similarity matrix in order, ' +
-    'first for view 1\'s anchor row, then for view 2\'s, with the very same proposal, uniform draw and ' +
-    'acceptance test as above. Steps after the burn-in P = ⌊burn-in·2(B−1)⌋ are recorded and become the ' +
-    'weights of the negatives in the loss.',
+    'Here a real, small EMC² training run works in this page: the first 256 images of the built-in Fashion-MNIST set, ' +
+    'the trainer\'s encoder, augmentations and sampler, run on the CPU inside the page\'s worker (no GPU needed). ' +
+    'Each step takes a batch of B images, makes two augmented views of each and compares every view with every other ' +
+    '(the similarity matrix). Chain <em>k</em> of the batch then sweeps the 2B columns in order, first for view 1\'s ' +
+    'anchor row, then for view 2\'s, with the very same proposal, uniform draw and acceptance test as in part 2.',
   p3_text2_html:
-    'The Go function <code>mcmc.ReplayChain</code> replays one chain\'s sweep of one training step decision by ' +
-    'decision (proposal, q, stored score, α, u, accepted, recorded or burn-in, dropped as stale), and a test ' +
-    'proves it equals what training does. The trainer\'s chain inspector will show it live.',
+    'Of each view\'s 2(B−1) proposals (the anchor\'s own two views are skipped) the first P = ⌊burn-in·2(B−1)⌋ are ' +
+    'burn-in; the state after each later one is <strong>recorded</strong>, and the recorded states, each weighing 1/M, ' +
+    'are the weights of the negatives in the loss. Between steps a chain keeps only two numbers: its state\'s image ' +
+    'and that state\'s score.',
+  p3_text3_html:
+    '<strong>Paper or fresh.</strong> The released code (paper) compares each proposal with the score its state had ' +
+    'when it was accepted, computed with older weights, perhaps many steps ago; fresh first re-scores the state with ' +
+    'this step\'s features. The stored score is shown beside the fresh one: their gap is how stale the paper\'s ' +
+    'comparison is.',
+  p3_text4_html:
+    'Pick an anchor to follow its chain. Its walk in the last step that held it is shown decision by decision, as ' +
+    '<code>mcmc.ReplayChain</code> replays it from that step\'s own similarity matrix (the trainer\'s chain inspector ' +
+    'shows the same report). An image is in one batch per epoch, so <em>Train to its next visit</em> trains until ' +
+    'its chain moves again.',
+  p3_play: 'Play',
+  p3_step: 'Train a step',
+  p3_next: 'Train to its next visit',
+  p3_reset: 'Restart the run',
+  p3_variant: 'Sampler',
+  p3_images: 'Images',
+  p3_keys_note: 'Keys: T trains a step, P plays or pauses, N trains to the followed chain\'s next visit (inside this part also → and space).',
+  p3_status: 'Step {step} of {total} (epoch {epoch}) · sampler {variant} · B = {b}, burn-in P = {p}, M = {m} recorded per view',
+  p3_no_step: 'No step yet: train one.',
+  p3_anchors: 'The batch\'s anchors — pick one to follow its chain',
+  p3_anchor_cap: 'k = {k} · #{i}\n{cls}\n{acc} accepted',
+  p3_walk_title: 'The chain of {name}: its walk in step {step}',
+  p3_walk_title_none: 'The followed chain',
+  p3_follow_none: 'Following {name}: no step of it traced yet. {next}',
+  p3_follow_sum:
+    '{where}{n} decisions: {proposals} proposals (the anchor\'s own views skipped), {acc} accepted; {rec} recorded into ' +
+    'the loss, {drop} dropped as stale. State stored after the step: {after}. {next}',
+  p3_older: 'Not in this step\'s batch: this is its walk in step {step}. ',
+  p3_next_visit: 'Its image is next in the batch of step {step}.',
+  p3_no_next: 'Its image is in no later batch of this run.',
+  p3_none: 'none',
+  p3_scores_none: 'This chain had no state before the step (it had never accepted), so there is no stored score yet.',
+  p3_scores_sweep:
+    'Stored score {stored} (computed {age} steps earlier) · fresh score {fresh} (this step\'s re-score, which the ' +
+    'sweep started from) · gap {gap}. Fresh compares proposals with the fresh score.',
+  p3_scores_plain:
+    'Stored score {stored} (computed {age} steps earlier) · fresh score {fresh} (the same pair scored now, with the ' +
+    'current weights on the plain images) · gap {gap}. Paper compares proposals with the stored score.',
+  p3_columns: 'The in-batch candidates: the columns the chain proposes',
+  p3_cols_v1: 'View 1 (columns {lo}–{hi})',
+  p3_cols_v2: 'View 2 (columns {lo}–{hi})',
+  p3_cols_state: 'States, re-scored (columns {lo}–{hi})',
+  p3_cols_legend: 'Grey dashed: the anchor\'s own views (never a negative). Green: accepted in this walk. Thick ring: the state stored after the step.',
+  p3_walk_cap: 'Every decision of the followed chain in its step: green accepted, red rejected, grey its own view (skipped); shaded rows are burn-in.',
+  p3_th_n: '#',
+  p3_th_view: 'View',
+  p3_th_col: 'Proposed column',
+  p3_th_q: 'β·s of it',
+  p3_th_score: 'Chain\'s score',
+  p3_th_dec: 'Decision',
+  p3_th_rec: 'In the loss?',
+  p3_col: 'col {c} · #{i} {cls}',
+  p3_own: 'own view',
+  p3_acc: 'accepted',
+  p3_rej: 'rejected',
+  p3_recorded: 'recorded (col {c})',
+  p3_dropped: 'dropped (stale state)',
+  p3_burnin: 'burn-in',
+  p3_chains: 'This step\'s chains: the stored score beside the fresh one',
+  p3_th_image: 'Anchor',
+  p3_th_acc: 'Accepted',
+  p3_th_stored: 'Stored score',
+  p3_th_age: 'Computed',
+  p3_th_fresh: 'Fresh score',
+  p3_th_gap: 'Gap',
+  p3_age: '{n} steps ago',
+  p3_accept_cap: 'Acceptance per training step: the batch\'s chains, and the followed chain at its visits',
+  p3_stale_cap: 'Mean |stored − fresh| score of the batch\'s chains, per step',
+  p3_chart_step: 'training step',
+  p3_chart_rate: 'acceptance rate',
+  p3_chart_batch: 'the batch (trainer\'s statistic)',
+  p3_chart_followed: 'followed chain #{i}',
+  p3_chart_gap: 'mean |stored − fresh|',
+  p3_chart_gap_y: '|stored − fresh| (β·s)',
   footer_html:
     'emc2 — the sampler on this page is <code>core/mcmc</code> compiled to WebAssembly, the same code that ' +
     'trains. Images: Fashion-MNIST (Zalando SE, MIT licence). Nothing leaves this page.',

@@ -6,6 +6,7 @@ import { Engine } from './engine.js';
 import { $, chartDefaults } from './ui.js';
 import { Part1 } from './part1.js';
 import { Part2 } from './part2.js';
+import { Part3 } from './part3.js';
 
 const state = read();
 const hook = { errors: [], booted: false, state };
@@ -30,6 +31,8 @@ const part1 = new Part1(engine, state, saveState, showError, status);
 const part2 = new Part2(engine, state, saveState, showError);
 hook.p1 = part1.hook;
 hook.p2 = part2.hook;
+const part3 = new Part3(engine, state, saveState, showError);
+hook.p3 = part3.hook;
 
 function setLang(code) {
   state.lang = setLanguage(code);
@@ -38,6 +41,7 @@ function setLang(code) {
   document.title = t('title');
   part1.relabel();
   part2.relabel();
+  part3.relabel();
   if (hook.booted) status(t('status_ready'));
 }
 
@@ -66,6 +70,7 @@ async function main() {
   if (state.part !== 1) $(`part${state.part}`).scrollIntoView();
   part1.bind();
   part2.bind();
+  part3.bind();
   try {
     await engine.booted;
   } catch (e) {
@@ -75,6 +80,7 @@ async function main() {
   hook.booted = true;
   status(t('status_ready'));
   await part2.reset(state.run);
+  await part3.reset();
   try {
     await part1.load();
     status(t('status_ready'));

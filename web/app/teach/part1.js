@@ -3,7 +3,7 @@
 // anchor this module draws its two augmented views, random and hard negatives with their
 // similarities and softmax weights, the histogram of all similarities, and the mini-batch bias.
 import { t } from './i18n.js';
-import { $, fmt, colors } from './ui.js';
+import { $, fmt, colors, drawThumb } from './ui.js';
 
 const perKind = 6;
 const thumbScale = 3;
@@ -155,20 +155,4 @@ export class Part1 {
 
 function fmtWeight(w) {
   return w >= 0.001 ? w.toFixed(3) : w.toExponential(1);
-}
-
-// drawThumb draws a base64 grayscale (or RGB) image of side size, scaled up without smoothing.
-function drawThumb(canvas, b64, size) {
-  const raw = atob(b64);
-  const c = raw.length / (size * size);
-  const img = new ImageData(size, size);
-  for (let i = 0; i < size * size; i++) {
-    for (let k = 0; k < 3; k++) img.data[4 * i + k] = raw.charCodeAt(i * c + (c === 3 ? k : 0));
-    img.data[4 * i + 3] = 255;
-  }
-  const tmp = new OffscreenCanvas(size, size);
-  tmp.getContext('2d').putImageData(img, 0, 0);
-  const ctx = canvas.getContext('2d');
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }

@@ -66,6 +66,7 @@ export class Part2 {
     $('p2-reset').addEventListener('click', () => this.reset());
     document.addEventListener('keydown', (e) => {
       if (e.target.closest?.('input, select, textarea') || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.target.closest?.('#part3')) return; // part 3 has keys of its own
       if (e.key === ' ' && !e.target.closest?.('button')) {
         e.preventDefault();
         this.toggle();

@@ -1,5 +1,5 @@
 // Small helpers shared by the parts: element lookup, number formatting, the palette, Chart.js
-// defaults (figure text as large as the body text) and the burn-in band plugin.
+// defaults (figure text as large as the body text), the burn-in band plugin and image thumbnails.
 export const $ = (id) => document.getElementById(id);
 
 export const colors = {
@@ -53,3 +53,19 @@ export const burnInBand = {
     ctx.restore();
   },
 };
+
+// drawThumb draws a base64 grayscale (or RGB) image of side size, scaled up without smoothing.
+export function drawThumb(canvas, b64, size) {
+  const raw = atob(b64);
+  const c = raw.length / (size * size);
+  const img = new ImageData(size, size);
+  for (let i = 0; i < size * size; i++) {
+    for (let k = 0; k < 3; k++) img.data[4 * i + k] = raw.charCodeAt(i * c + (c === 3 ? k : 0));
+    img.data[4 * i + 3] = 255;
+  }
+  const tmp = new OffscreenCanvas(size, size);
+  tmp.getContext('2d').putImageData(img, 0, 0);
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
+}

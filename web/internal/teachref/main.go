@@ -1,7 +1,13 @@
-// Command teachref writes, as JSON on standard output, what the teaching page's toy chain must do
-// for a setting: its first steps, decision by decision, and its TV distance to the target after each
-// of several chain lengths, computed natively by core/teach (and so core/mcmc). The browser test
-// (web/test/teach_test.mjs) compares the page, which runs the same code as WebAssembly, with it.
+// Command teachref writes, as JSON on standard output, what the teaching page must show for a
+// setting, computed natively by core/teach (and so core/mcmc and core/train on the CPU backend):
+//
+//   - part 2 (default): the toy chain's first steps, decision by decision, and its TV distance to
+//     the target after each of several chain lengths;
+//   - part 3 (-live): the live training run's first steps, every chain's every decision, with the
+//     per-step statistics and the stored and fresh scores.
+//
+// The browser test (web/test/teach_test.mjs) compares the page, which runs the same code as
+// WebAssembly, with it.
 package main
 
 import (
@@ -13,7 +19,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/emc2ml/emc2/core/data"
+	"github.com/emc2ml/emc2/core/mcmc"
 	"github.com/emc2ml/emc2/core/teach"
+	"github.com/emc2ml/emc2/core/train"
 )
 
 // Reference is the output.
@@ -34,7 +44,20 @@ func main() {
 	flag.Uint64Var(&c.Seed, "seed", 1, "seed")
 	steps := flag.Int("steps", 100, "steps to record decision by decision")
 	lengths := flag.String("lengths", "1000,10000", "chain lengths at which to report TV, comma-separated, ascending")
+	liveRun := flag.Bool("live", false, "part 3: the live training run instead of the toy chain")
+	var lc teach.LiveConfig
+	flag.IntVar(&lc.Images, "images", 256, "-live: training images")
+	flag.IntVar(&lc.Batch, "batch", 8, "-live: batch size B")
+	flag.IntVar(&lc.Epochs, "epochs", 10, "-live: epochs")
+	variant := flag.String("variant", "fresh", "-live: sampler variant (paper | fresh)")
 	flag.Parse()
+	if *liveRun {
+		lc.Seed = c.Seed
+		if err := runLive(lc, *variant, *steps); err != nil {
+			log.Fatalf("teachref: %v", err)
+		}
+		return
+	}
 	if err := run(c, *steps, *lengths); err != nil {
 		log.Fatalf("teachref: %v", err)
 	}
@@ -73,4 +96,38 @@ func run(c teach.ToyConfig, steps int, lengths string) error {
 	}
 	enc := json.NewEncoder(os.Stdout)
 	return enc.Encode(ref)
+}
+
+// LiveReference is part 3's output: each step's trace and chain summaries, and the run's history.
+type LiveReference struct {
+	Config  teach.LiveConfig    `json:"config"`
+	Traces  []*train.StepTrace  `json:"traces"`
+	Batches [][]teach.LiveChain `json:"batches"`
+	History []teach.LiveStat    `json:"history"`
+}
+
+func runLive(c teach.LiveConfig, variant string, steps int) error {
+	v, err := mcmc.ParseVariant(variant)
+	if err != nil {
+		return err
+	}
+	c.Variant = v
+	split, err := data.Default()
+	if err != nil {
+		return err
+	}
+	l, err := teach.NewLive(cpu.New(), split.Train, c)
+	if err != nil {
+		return err
+	}
+	ref := LiveReference{Config: c}
+	for i := 0; i < steps && !l.Done(); i++ {
+		if err := l.Step(); err != nil {
+			return err
+		}
+		ref.Traces = append(ref.Traces, l.LastTrace())
+		ref.Batches = append(ref.Batches, append([]teach.LiveChain(nil), l.Batch...))
+	}
+	ref.History = l.History
+	return json.NewEncoder(os.Stdout).Encode(ref)
 }

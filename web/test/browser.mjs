@@ -3,8 +3,10 @@
 // missing browser is a failure rather than a SKIPPED line.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export const ci = process.env.CI === 'true';
 export const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -69,3 +71,27 @@ export function stopServer(srv) {
   srv?.removeAllListeners('exit');
   srv?.kill();
 }
+
+// pageTest is what the page tests share: the repository, bin/emc2 (which must be built), the
+// screenshots folder, the adapter named by --adapter= (lavapipe by default), the one ceiling of every
+// wait (EMC2_TEST_PATIENCE_S, 900 s by default: it only ends a wait that would never succeed) and
+// playwright-core's Chromium launcher.
+export async function pageTest(what) {
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const bin = path.join(repo, 'bin/emc2');
+  const shots = path.join(repo, 'web/build/screenshots');
+  const name = (process.argv.find((a) => a.startsWith('--adapter=')) ?? '--adapter=lavapipe').slice(10);
+  const ad = adapters.find((a) => a.name === name);
+  if (!ad) throw new Error(`unknown adapter ${name}`);
+  const chromium = await loadChromium(what);
+  if (!existsSync(bin)) {
+    console.error(`${what}: bin/emc2 is missing; run \`make build\``);
+    process.exit(2);
+  }
+  mkdirSync(shots, { recursive: true });
+  const patience = Number(process.env.EMC2_TEST_PATIENCE_S || 900) * 1000;
+  return { repo, bin, shots, ad, patience, chromium };
+}
+
+// rel is the relative difference of a from b.
+export const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-9);

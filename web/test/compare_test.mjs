@@ -13,19 +13,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { adapters, baseArgs, chromiumPath, loadChromium, serve, stopServer } from './browser.mjs';
+import { baseArgs, chromiumPath, pageTest, rel, serve, stopServer } from './browser.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repo, 'bin/emc2');
-const shots = path.join(repo, 'web/build/screenshots');
-const adapterName = (process.argv.find((a) => a.startsWith('--adapter=')) ?? '--adapter=lavapipe').slice(10);
-const ad = adapters.find((a) => a.name === adapterName);
-assert.ok(ad, `unknown adapter ${adapterName}`);
+const { bin, shots, ad, patience, chromium } = await pageTest('browser compare tests');
 
 // The shared settings of every run (the page's training form, from the URL) and the plan: 320
 // images, B = 16, 2 epochs (40 steps), evaluated every epoch on 200 held-out images.
@@ -34,16 +28,6 @@ const plan = { methods: ['simclr', 'emc2-fresh'], batches: [16], seeds: [7] };
 // The trainer test's tolerance for evaluations (relative): both sides compute in fp32 on lavapipe
 // through different shader compilers (see trainer_test.mjs).
 const evalTol = 1e-3;
-const patience = Number(process.env.EMC2_TEST_PATIENCE_S || 900) * 1000;
-
-const chromium = await loadChromium('browser compare tests');
-if (!existsSync(bin)) {
-  console.error('compare_test: bin/emc2 is missing; run `make build`');
-  process.exit(2);
-}
-mkdirSync(shots, { recursive: true });
-
-const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-9);
 
 // nativeCompare runs `emc2 compare` on the same plan and returns its compare.json and compare.csv.
 function nativeCompare() {

@@ -19,19 +19,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { adapters, baseArgs, chromiumPath, loadChromium, serve, stopServer } from './browser.mjs';
+import { baseArgs, chromiumPath, pageTest, rel, serve, stopServer } from './browser.mjs';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(repo, 'bin/emc2');
-const shots = path.join(repo, 'web/build/screenshots');
-const adapterName = (process.argv.find((a) => a.startsWith('--adapter=')) ?? '--adapter=lavapipe').slice(10);
-const ad = adapters.find((a) => a.name === adapterName);
-assert.ok(ad, `unknown adapter ${adapterName}`);
+const { bin, shots, ad, patience, chromium } = await pageTest('browser trainer tests');
 
 // The run both sides train: 320 images, batch 16 → 20 steps per epoch, 2 epochs, evaluated every
 // epoch on 200 held-out images (the exact global loss on 64 of them).
@@ -43,18 +37,6 @@ const totalSteps = 40;
 // much larger jump. The numbers measured are in the closing note of issue 4.
 const lossTol = 1e-4;
 const evalTol = 1e-3;
-// The ceiling of every wait: a hang ends the test after this, anything slower but alive passes.
-// EMC2_TEST_PATIENCE_S overrides it (seconds).
-const patience = Number(process.env.EMC2_TEST_PATIENCE_S || 900) * 1000;
-
-const chromium = await loadChromium('browser trainer tests');
-if (!existsSync(bin)) {
-  console.error('trainer_test: bin/emc2 is missing; run `make build`');
-  process.exit(2);
-}
-mkdirSync(shots, { recursive: true });
-
-const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-9);
 
 // ---- the native reference run ---------------------------------------------------------------------
 function nativeRun() {

@@ -20,11 +20,12 @@ var layer = map[string]int{
 	"core/objective": 2,
 	"core/mcmc":      3,
 	"core/backend":   4, "core/backend/cpu": 5, "core/backend/gpu": 5, "core/model": 5,
-	"core/train": 6, "core/teach": 6,
+	"core/train":   6,
 	"core/run":     7,
 	"core/session": 8, "core/experiment": 8,
-	"web":  9, // the page's files and their server
-	"wasm": 10, "native": 10,
+	"core/teach": 9, // the teaching page's Go side: toy worlds, and a live run shown through session's chain report
+	"web":        9, // the page's files and their server
+	"wasm":       10, "native": 10,
 }
 
 const module = "github.com/emc2ml/emc2/"

@@ -24,6 +24,11 @@ type BenchRow struct {
 	ImagesPerSec float64 `json:"images_per_sec"`
 	RatioSimCLR  float64 `json:"ratio_to_simclr"` // step time / SimCLR's at the same batch and backend
 	DeviceMiB    float64 `json:"device_mib,omitempty"`
+	StateBytes   float64 `json:"state_bytes_per_image"` // the method's own memory per training image
+	// GPU: what one training step records: dispatches, compute passes, submits.
+	Dispatches int `json:"dispatches_per_step,omitempty"`
+	Passes     int `json:"passes_per_step,omitempty"`
+	Submits    int `json:"submits_per_step,omitempty"`
 }
 
 // runBench times training steps per backend, method and batch size on the default data, and prints
@@ -47,7 +52,7 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	methods := []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"}
 	var rows []BenchRow
-	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB")
+	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s %9s %15s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB", "state B/img", "dispatches/step")
 	for _, name := range strings.Split(*backends, ",") {
 		if name == "gpu" {
 			be, err := openBackend("gpu", io.Discard)
@@ -73,7 +78,11 @@ func runBench(ctx context.Context, args []string) error {
 				}
 				row.RatioSimCLR = row.StepMs / simclrMs
 				rows = append(rows, row)
-				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB)
+				work := "—"
+				if row.Dispatches > 0 {
+					work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
+				}
+				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
 			}
 		}
 	}
@@ -103,9 +112,17 @@ func benchOne(backendName, method string, batch, steps int, ds *data.Dataset) (B
 	if err != nil {
 		return BenchRow{}, err
 	}
-	row := BenchRow{Backend: be.Name(), Method: cfg.RunName(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000}
+	row := BenchRow{Backend: be.Name(), Method: cfg.RunName(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000,
+		StateBytes: t.StateBytesPerImage()}
 	if g, ok := be.(*gpu.Backend); ok {
 		row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
+		c0 := g.Counts()
+		t.TrainStep()
+		c1 := g.Counts()
+		if _, err := t.ReadStats(); err != nil {
+			return BenchRow{}, err
+		}
+		row.Dispatches, row.Passes, row.Submits = int(c1.Dispatches-c0.Dispatches), int(c1.Passes-c0.Passes), int(c1.Submits-c0.Submits)
 	}
 	return row, nil
 }

@@ -75,6 +75,7 @@ type Backend struct {
 	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
 	segTables segCache        // the optimizer's uploaded segment tables (ops_optim.go)
 	allocated uint64          // bytes of storage buffers created
+	counts    Counts          // work recorded so far
 	err       error           // first error recorded; reported by Flush and Read
 	mu        sync.Mutex
 }
@@ -125,6 +126,15 @@ func (b *Backend) Info() Info { return b.info }
 
 // AllocatedBytes is the size of all storage buffers created so far (GPU memory in use by the run).
 func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
+
+// Counts is the work the backend has recorded: the host-side cost of a step is mostly one call per
+// dispatch (pipeline, bind group, grid), so `emc2 bench` reports them per step.
+type Counts struct {
+	Dispatches, Passes, Submits uint64
+}
+
+// Counts returns the work recorded since the backend was opened.
+func (b *Backend) Counts() Counts { return b.counts }
 
 // MaxBindingBytes is the largest buffer one kernel may bind.
 func (b *Backend) MaxBindingBytes() uint64 { return b.info.MaxStorageBinding }
@@ -375,6 +385,7 @@ func (b *Backend) submit() {
 		b.fail(fmt.Errorf("gpu: finish: %w", err))
 	} else {
 		b.queue.Submit(append(b.uploads(), cmd)...)
+		b.counts.Submits++
 		cmd.Release()
 	}
 	b.enc.Release()

@@ -170,7 +170,9 @@ func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 	b.begin()
 	if b.pass == nil {
 		b.pass = b.enc.BeginComputePass(nil)
+		b.counts.Passes++
 	}
+	b.counts.Dispatches++
 	slot := b.ringUsed
 	b.ringUsed++
 	dst := b.ringHost[slot*slotBytes : (slot+1)*slotBytes]

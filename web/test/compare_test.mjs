@@ -94,8 +94,8 @@ test('a comparison starts, and a reload after its first run continues the plan',
   await page.fill('#cmp-seeds', plan.seeds.join(','));
   await page.fill('#cmp-budget', '0');
   await page.click('#cmp-start');
-  // The worker has stored the first finished run: reload while the second trains.
-  await until(() => window.emc2.compareSaved?.done?.length === 1);
+  // The worker has stored the first finished run and the second is training: reload now.
+  await until(() => window.emc2.compareSaved?.done?.length === 1 && window.emc2.compare?.progress?.index === 1);
   assert.match(await page.textContent('#cmp-status'), /run 2 of 2/);
   await page.reload();
   await ready();

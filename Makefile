@@ -154,7 +154,8 @@ FUZZTIME ?= 3s
 FUZZ_TARGETS := \
 	./core/data:FuzzReadIDXImages ./core/data:FuzzReadIDXLabels ./core/data:FuzzReadCIFAR10 \
 	./core/data:FuzzReadSTL10 ./core/data:FuzzFolderImage ./core/data:FuzzRawImage ./core/data:FuzzOpenFSPaths \
-	./core/train:FuzzParseCheckpoint ./core/train:FuzzSafetensorsRoundTrip ./web:FuzzHandlerPath
+	./core/train:FuzzParseCheckpoint ./core/train:FuzzSafetensorsRoundTrip ./web:FuzzHandlerPath \
+	./core/session:FuzzParseCommand
 .PHONY: fuzz-smoke
 fuzz-smoke:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t#*:}; \

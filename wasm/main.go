@@ -26,27 +26,17 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/backend/gpu"
-	"github.com/emc2ml/emc2/core/compare"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/session"
-	"github.com/emc2ml/emc2/core/train"
 )
 
-// command is one message from the page.
+// command is one message from the page: its JSON part (session.Command) and what travels beside
+// it, a checkpoint's bytes and uploaded files.
 type command struct {
-	Cmd       string          `json:"cmd"`
-	Backend   string          `json:"backend"`    // init: gpu | cpu
-	Default   bool            `json:"default"`    // load, restore: the embedded data
-	ImageSize int             `json:"image_size"` // load, restore: side of folder images
-	Config    json.RawMessage `json:"config"`     // start: fields over train.DefaultConfig
-	Anchor    int             `json:"anchor"`     // watch
-	Kind      string          `json:"kind"`       // export
-	Resume    bool            `json:"resume"`     // restore: train on at once
-	Plan      json.RawMessage `json:"plan"`       // compare: compare.Plan, its base over train.DefaultConfig
-	Done      json.RawMessage `json:"done"`       // compare: []compare.Result the page kept
-	bytes     []byte
-	files     *data.MemFS
-	dir       string
+	session.Command
+	bytes []byte
+	files *data.MemFS
+	dir   string
 }
 
 // source is the data a command carries: the built-in set, its files, or nil.
@@ -105,7 +95,7 @@ func main() {
 			case "watch":
 				s.Watch(c.Anchor)
 				if s.State() != session.Running {
-					queue <- command{Cmd: "inspect"} // show it now; the training loop does it otherwise
+					queue <- command{Command: session.Command{Cmd: "inspect"}} // show it now; the training loop does it otherwise
 				}
 			}
 			return nil
@@ -150,23 +140,17 @@ func execute(ctx context.Context, sp **session.Session, emit func(session.Event)
 	case c.Cmd == "load":
 		return s.Load(*c.source())
 	case c.Cmd == "start":
-		cfg := train.DefaultConfig()
-		if err := json.Unmarshal(c.Config, &cfg); err != nil {
-			return fmt.Errorf("start: config: %w", err)
+		cfg, err := c.StartConfig()
+		if err != nil {
+			return err
 		}
 		return s.Start(ctx, cfg)
 	case c.Cmd == "resume":
 		return s.Resume(ctx)
 	case c.Cmd == "compare":
-		plan := compare.Plan{Base: train.DefaultConfig()}
-		if err := json.Unmarshal(c.Plan, &plan); err != nil {
-			return fmt.Errorf("compare: plan: %w", err)
-		}
-		var done []compare.Result
-		if len(c.Done) > 0 {
-			if err := json.Unmarshal(c.Done, &done); err != nil {
-				return fmt.Errorf("compare: kept runs: %w", err)
-			}
+		plan, done, err := c.ComparePlan()
+		if err != nil {
+			return err
 		}
 		return s.Compare(ctx, plan, done)
 	case c.Cmd == "restore":
@@ -199,8 +183,9 @@ func parse(args []js.Value) (command, error) {
 	if len(args) == 0 {
 		return c, fmt.Errorf("empty command")
 	}
-	if err := json.Unmarshal([]byte(args[0].String()), &c); err != nil {
-		return c, fmt.Errorf("bad command: %w", err)
+	var err error
+	if c.Command, err = session.ParseCommand([]byte(args[0].String())); err != nil {
+		return c, err
 	}
 	if len(args) > 1 && args[1].Truthy() {
 		c.bytes = make([]byte, args[1].Get("length").Int())

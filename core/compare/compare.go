@@ -42,10 +42,16 @@ type Key struct {
 
 func (k Key) String() string { return fmt.Sprintf("%s B=%d seed %d", k.Method, k.Batch, k.Seed) }
 
+// MaxRuns bounds a plan (a list of thousands of seeds is a typo, and each run is minutes).
+const MaxRuns = 1000
+
 // Validate checks the plan and normalises its method names.
 func (p *Plan) Validate() error {
 	if len(p.Methods) == 0 || len(p.Batches) == 0 || len(p.Seeds) == 0 {
 		return errors.New("compare: the plan needs at least one method, one batch size and one seed")
+	}
+	if n := len(p.Methods) * len(p.Batches) * len(p.Seeds); n > MaxRuns {
+		return fmt.Errorf("compare: the plan has %d runs (%d methods × %d batch sizes × %d seeds); at most %d", n, len(p.Methods), len(p.Batches), len(p.Seeds), MaxRuns)
 	}
 	seen := map[string]bool{}
 	for i, m := range p.Methods {

@@ -40,6 +40,8 @@ func TestPlanValidateAndRuns(t *testing.T) {
 		mod(&q)
 		assert.Error(t, q.Validate(), name)
 	}
+	huge := Plan{Methods: []string{"simclr"}, Batches: make([]int, 100), Seeds: make([]uint64, 11), Base: train.DefaultConfig()}
+	assert.ErrorContains(t, huge.Validate(), "the plan has 1100 runs (1 methods × 100 batch sizes × 11 seeds); at most 1000", "refused before the runs are listed")
 }
 
 // result makes a finished run with a given final probe accuracy and step time.

@@ -59,7 +59,7 @@ self.emc2Event = (type, json, bytes) => {
   if (type === 'checkpoint' && bytes) {
     // Store a copy: the original goes to the page (for its status line and tests).
     const copy = bytes.slice();
-    store(() => save(data, copy), 'the checkpoint');
+    store(() => save(data, copy), 'the checkpoint', copy.length);
   }
   if (type === 'compare-run') store(() => keepCompareRun(data), 'the finished comparison run');
   post(type, data, bytes || null);
@@ -87,12 +87,26 @@ async function write(d, name, blob) {
   await w.close();
 }
 
-// store queues a storage write; a failure (a full quota, say) is reported, never swallowed.
-function store(write, what) {
-  saving = saving.then(write).catch((e) => {
-    const quota = e.name === 'QuotaExceededError' ? ' (the browser storage for this site is full: free some space or discard the saved run)' : '';
+// store queues a storage write of about `bytes`; a failure (a full quota, say) is reported, never
+// swallowed.
+function store(write, what, bytes = 0) {
+  saving = saving.then(write).catch(async (e) => {
+    const quota = (await storageFull(e, bytes)) ? ' (the browser storage for this site is full: free some space or discard the saved run)' : '';
     post('error', { cmd: 'storage', message: `saving ${what} in browser storage failed: ${e.message}${quota}` });
   });
+}
+
+// storageFull tells whether a failed write failed for want of space. Chromium names it
+// QuotaExceededError, or — when the quota runs out while it swaps the file in — NotReadableError,
+// so the estimate decides too.
+async function storageFull(e, bytes) {
+  if (e.name === 'QuotaExceededError') return true;
+  try {
+    const { usage, quota } = await navigator.storage.estimate();
+    return quota - usage < bytes + (1 << 20);
+  } catch {
+    return false;
+  }
 }
 
 async function read(d, name) {

@@ -134,9 +134,14 @@ teach-encoder: build
 	./$(BIN) train --backend cpu --epochs 5 --seed 1 --out $(TEACH_RUN)
 	$(GO) run ./core/teach/internal/mkencoder -ckpt "$$(ls -d $(TEACH_RUN)/*/ | head -1)checkpoint.ckpt" -out web/app/teach/encoder.safetensors
 
-# BenchmarkGemm and BenchmarkConvForward inside Chromium (see test-browser).
-bench-browser:
+# The browser's speed (reported, never asserted): BenchmarkGemm and BenchmarkConvForward inside
+# Chromium (see test-browser), then the trainer page beside native on the same adapter
+# (web/test/bench_page.mjs: SimCLR and EMC² at B = 32 and 256 on the full built-in data, page
+# defaults; first step after Train, steady images/s, engine download). Minutes on lavapipe.
+.PHONY: bench-browser
+bench-browser: build
 	@$(BROWSER_PREP); node web/test/gpu_test.mjs --bench $(BROWSER_ARGS)
+	node web/test/bench_page.mjs --json=web/build/bench-page.json $(BENCH_PAGE_ARGS)
 
 # Benchmarks (reported, never asserted): the CPU training step and its kernels.
 bench:

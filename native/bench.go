@@ -39,6 +39,7 @@ func runBench(ctx context.Context, args []string) error {
 	batches := fs.String("batches", "32,256", "batch sizes")
 	steps := fs.Int("steps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	out := fs.String("json", "", "also write the rows as JSON to this file")
+	methodList := fs.String("methods", "simclr,sogclr,emc2-paper,emc2-fresh", "methods to measure (the ratio column needs simclr first)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +51,12 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	methods := []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"}
+	methods := strings.Split(*methodList, ",")
+	for _, m := range methods {
+		if _, err := experiment.MethodConfig(train.DefaultConfig(), m); err != nil {
+			return fmt.Errorf("--methods: %w", err)
+		}
+	}
 	var rows []BenchRow
 	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s %9s %15s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB", "state B/img", "dispatches/step")
 	for _, name := range strings.Split(*backends, ",") {
@@ -76,7 +82,9 @@ func runBench(ctx context.Context, args []string) error {
 				if row.Method == "simclr" {
 					simclrMs = row.StepMs
 				}
-				row.RatioSimCLR = row.StepMs / simclrMs
+				if simclrMs > 0 {
+					row.RatioSimCLR = row.StepMs / simclrMs
+				}
 				rows = append(rows, row)
 				work := "—"
 				if row.Dispatches > 0 {

@@ -120,7 +120,7 @@ type Info struct {
 	GPUBytes      uint64       `json:"gpu_bytes"` // device memory allocated (0 when the backend does not say)
 }
 
-// Progress is reported every LogEvery steps.
+// Progress is reported after step 1 and every LogEvery steps.
 type Progress struct {
 	train.StepStats
 	Step         int     `json:"step"`
@@ -394,12 +394,17 @@ func (j *Job) Run(ctx context.Context, obs Observer) error {
 			return errors.Join(err, rerr, j.checkpoint(obs))
 		}
 		t.TrainStep()
-		if t.Step%logEvery == 0 || t.Step == total {
+		if t.Step%logEvery == 0 || t.Step == total || t.Step == 1 {
 			req := t.RequestStats()
 			if err := report(); err != nil {
 				return err
 			}
 			pending, pendingAt = req, time.Since(start).Seconds()-evalSecs
+			if t.Step == 1 { // reported at once (the others one report late): the run is seen to move
+				if err := report(); err != nil {
+					return err
+				}
+			}
 		}
 		if t.Step%spe == 0 {
 			epoch := t.Step / spe

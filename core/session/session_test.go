@@ -276,15 +276,14 @@ func TestStopEvaluatesAndEnds(t *testing.T) {
 	require.NoError(t, s.Start(context.Background(), tinyConfig("sogclr")))
 	assert.Equal(t, Done, s.State())
 	st := rec.last(EvState).Data.(StateInfo)
-	// Statistics arrive one report late (the loop never waits for them), so the first report, of
-	// step 2, comes at step 4, where the loop stops.
-	assert.Equal(t, 4, st.Step)
-	assert.Contains(t, st.Message, "stopped at step 4 of 24")
+	// Step 1 is reported at once, and the loop stops before step 2.
+	assert.Equal(t, 1, st.Step)
+	assert.Contains(t, st.Message, "stopped at step 1 of 24")
 	var steps []int
 	for _, e := range rec.of(EvEval) {
 		steps = append(steps, e.Data.(train.EvalReport).Step)
 	}
-	assert.Equal(t, []int{4, 0}, steps, "what was trained is evaluated, then the encoder at random initialisation")
+	assert.Equal(t, []int{1, 0}, steps, "what was trained is evaluated, then the encoder at random initialisation")
 	require.ErrorContains(t, s.Resume(context.Background()), "no paused run")
 }
 

@@ -1,0 +1,100 @@
+// The page's training speed beside native, on the same adapter, as a user gets it (a benchmark: it
+// reports, it asserts nothing about speed). For each method × batch size it opens the trainer page
+// served by `emc2 serve` with the page's defaults on the full built-in data (only the method and the
+// batch size set), presses Train, and reads:
+//   first step  seconds from pressing Train to the first progress report (step 1);
+//   steady      images/s between progress reports after a warm-up (evaluations excluded);
+// then runs `emc2 bench --backends gpu` natively for the same configurations on this machine's
+// adapter (lavapipe through Vulkan; the page reaches it through ANGLE) and prints both, and the
+// ratio. It also reports the engine's download: emc2.wasm raw and gzipped.
+//
+// Usage: make bench-browser   (or: node web/test/bench_page.mjs [--methods=simclr,emc2]
+//          [--batches=32,256] [--reports=3] [--adapter=lavapipe|swiftshader] [--json=FILE])
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { baseArgs, chromiumPath, pageTest, serve, stopServer } from './browser.mjs';
+
+const arg = (k, d) => (process.argv.find((a) => a.startsWith(`--${k}=`)) ?? `=${d}`).split('=').slice(1).join('=');
+const methods = arg('methods', 'simclr,emc2').split(',');
+const batches = arg('batches', '32,256').split(',').map(Number);
+const reports = Number(arg('reports', 3)); // steady-state progress reports timed per configuration
+const jsonOut = arg('json', '');
+
+const { repo, bin, ad, patience, chromium } = await pageTest('the page benchmark');
+
+const wasm = path.join(repo, 'web/app/dist/emc2.wasm');
+const raw = readFileSync(wasm);
+const engine = { wasm_bytes: statSync(wasm).size, wasm_gzip_bytes: gzipSync(raw, { level: 9 }).length };
+
+const { srv, base } = await serve(bin);
+const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
+const rows = [];
+try {
+  for (const method of methods) {
+    for (const batch of batches) rows.push(await pageRun(method, batch));
+  }
+} finally {
+  await browser.close().catch(() => {});
+  stopServer(srv);
+}
+
+// pageRun trains one configuration in a fresh page until `reports` progress reports have come after
+// the warm-up one, then stops.
+async function pageRun(method, batch) {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(patience);
+  const u = new URL(base);
+  if (ad.compat) u.searchParams.set('compat', '1');
+  u.searchParams.set('method', method);
+  u.searchParams.set('batch', String(batch));
+  await page.goto(u.href);
+  const until = (fn, a) => page.waitForFunction(fn, a, { timeout: patience, polling: 100 });
+  await until(() => window.emc2.state === 'ready' || window.emc2.errors.length);
+  const pressed = await page.evaluate(() => {
+    document.getElementById('train').click();
+    return performance.now();
+  });
+  await until(() => window.emc2.progress.length > 0 || window.emc2.errors.length);
+  const first = await page.evaluate(() => window.emc2.progress[0]);
+  const firstAt = await page.evaluate(() => window.emc2.firstStepMs);
+  // The warm-up: the first report after step 1, then `reports` more.
+  await until((n) => window.emc2.progress.length >= n || window.emc2.errors.length, reports + 2);
+  const s = await page.evaluate(() => ({ p: window.emc2.progress, errors: window.emc2.errors, run: window.emc2.run }));
+  await page.click('#stop').catch(() => {});
+  await page.close();
+  if (s.errors.length) throw new Error(`${method} B=${batch}: ${s.errors.join('; ')}`);
+  const timed = s.p.slice(-reports);
+  const secs = timed.reduce((a, p) => a + p.report_s, 0);
+  const steps = timed.at(-1).step - s.p.at(-reports - 1).step;
+  const row = { method, batch, first_step: first.step, first_step_s: (firstAt - pressed) / 1000,
+    page_images_per_s: (steps * batch) / secs, page_step_ms: (1000 * secs) / steps, gpu_bytes: s.run.gpu_bytes };
+  console.log(`# page ${method} B=${batch}: first step ${row.first_step_s.toFixed(2)} s after Train; steady ${row.page_images_per_s.toFixed(1)} images/s (${row.page_step_ms.toFixed(0)} ms/step over ${steps} steps)`);
+  return row;
+}
+
+// The same configurations natively (emc2 bench times steps the same way: after warm-up, no evaluation).
+const benchJSON = path.join(repo, 'web/build/bench-native.json');
+for (const row of rows) {
+  const r = spawnSync(bin, ['bench', '--backends', 'gpu', '--batches', String(row.batch), '--methods', row.method, '--steps', '5', '--json', benchJSON],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) {
+    console.log(`# native ${row.method} B=${row.batch}: emc2 bench exited with ${r.status ?? r.signal}`);
+    continue;
+  }
+  const n = JSON.parse(readFileSync(benchJSON, 'utf8')).find((x) => x.backend === 'gpu');
+  row.native_images_per_s = n.images_per_sec;
+  row.native_step_ms = n.step_ms;
+  row.ratio = row.page_images_per_s / row.native_images_per_s;
+}
+
+console.log(`\nadapter: ${ad.name}; engine download: emc2.wasm ${(engine.wasm_bytes / 2 ** 20).toFixed(2)} MiB, ${(engine.wasm_gzip_bytes / 2 ** 20).toFixed(2)} MiB gzipped\n`);
+console.log('| method | B | first step after Train | page images/s | native images/s | page ÷ native |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) {
+  const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
+  console.log(`| ${r.method} | ${r.batch} | ${f(r.first_step_s, 2)} s | ${f(r.page_images_per_s)} | ${f(r.native_images_per_s)} | ${f(r.ratio, 2)} |`);
+}
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter: ad.name, engine, rows }, null, 2));

@@ -23,7 +23,7 @@ import (
 // trainFlags binds the command line to a train.Config. Names follow the paper's code where it has one.
 func trainFlags(fs *flag.FlagSet, c *train.Config) (tau *float64, channels *string, out *string, imageSize *int) {
 	fs.TextVar(&c.Method, "method", c.Method, "simclr | sogclr | emc2")
-	fs.TextVar(&c.Variant, "emc2-variant", c.Variant, "EMC² sampler: paper (stale stored scores, as released) | fresh (re-scored chain state) | iid (experimental: fresh + uniform random in-batch proposals)")
+	fs.TextVar(&c.Variant, "emc2-variant", c.Variant, "EMC² sampler: paper (stale stored scores, as released) | fresh (re-scored chain state) | iid (experimental: fresh + uniform random in-batch proposals) | cached (fresh scores from a per-image embedding cache: no extra forward)")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "images per batch B (2B augmented views)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
 	fs.Float64Var(&c.Beta, "beta", c.Beta, "inverse temperature β = 1/τ")

@@ -68,6 +68,12 @@ type Backend interface {
 	// scale·Σ Ω⊙S with Ω held constant.
 	SurrogateBack(df, omega, f Buf, rows, cols, d int, scale float32)
 
+	// GatherRows copies n rows of d values: dst row dstRow+k = src row idx[idxOff+k]; ScatterRows
+	// copies dst row idx[k] = src row k (distinct indices). EMC²'s cached sampler keeps one
+	// embedding per training image with them.
+	GatherRows(dst, src, idx Buf, dstRow, idxOff, n, d int)
+	ScatterRows(dst, src, idx Buf, n, d int)
+
 	// The methods' weight kernels. Each fills Ω (2B×cols) from S and writes step statistics to stats
 	// (objective.NumStats values).
 	SimCLRWeights(omega, stats, s Buf, p objective.Shape)

@@ -17,7 +17,7 @@
 //	        record (r, state column)            # Ω[r, column] += 1/M, M = 2(B−1) − P
 //	  store the state's dataset index and score
 //
-// Three variants:
+// Four variants:
 //   - Paper reproduces the released code: the stored score is stale (computed when the state was
 //     accepted, with older weights and another augmentation), and a recorded state that is still
 //     last iteration's negative (column −1) is dropped — it adds nothing to Ω but still counts in M.
@@ -25,6 +25,10 @@
 //     of each chain's state image as extra column 2B+k (see ChainRows), the chain starts from
 //     (2B+k, β·S[r, 2B+k]), and view 2 re-scores its state against its own anchor. Every recorded step
 //     then counts, at one extra forward per image and no extra memory.
+//   - Cached sweeps as Fresh does, but column 2B+k holds the state's embedding from a per-image
+//     cache (each image's view-1 embedding, written whenever the image is in a batch) instead of a
+//     fresh forward: no extra encoder rows, d floats per image of memory (core/train keeps the cache),
+//     and no gradient through the state (its cached embedding is a constant, as in a memory bank).
 //   - IID (experimental) scores like Fresh but draws each of the 2B proposals uniformly at random
 //     (with replacement) instead of sweeping the columns in order, and records every step after
 //     burn-in (an own-view proposal is rejected and records the current state), so M = 2B − 1 − P.
@@ -45,9 +49,10 @@ import (
 type Variant int
 
 const (
-	Paper Variant = iota // stale stored score, out-of-batch states dropped (the released code)
-	Fresh                // current state re-scored with current features each iteration
-	IID                  // Fresh scoring, uniform random proposals: an exact MH kernel
+	Paper  Variant = iota // stale stored score, out-of-batch states dropped (the released code)
+	Fresh                 // current state re-scored with current features each iteration
+	IID                   // Fresh scoring, uniform random proposals: an exact MH kernel
+	Cached                // Fresh's sweep, the state scored from a per-image cache of embeddings
 )
 
 // Rescores reports whether the variant scores the chain's state with current features (and so

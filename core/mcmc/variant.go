@@ -3,7 +3,7 @@ package mcmc
 import "fmt"
 
 // Variants lists every variant, in the order of their values.
-func Variants() []Variant { return []Variant{Paper, Fresh, IID} }
+func Variants() []Variant { return []Variant{Paper, Fresh, IID, Cached} }
 
 // String returns the variant's name ("paper", "fresh", "iid").
 func (v Variant) String() string {
@@ -14,6 +14,8 @@ func (v Variant) String() string {
 		return "fresh"
 	case IID:
 		return "iid"
+	case Cached:
+		return "cached"
 	}
 	return fmt.Sprintf("variant(%d)", int(v))
 }
@@ -25,7 +27,7 @@ func ParseVariant(s string) (Variant, error) {
 			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown sampler variant %q (want paper, fresh or iid)", s)
+	return 0, fmt.Errorf("unknown sampler variant %q (want paper, fresh, iid or cached)", s)
 }
 
 // UnmarshalText parses a variant's name (JSON configs and flags). The empty name is Fresh, the

@@ -15,7 +15,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"} {
+	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh", "emc2-cached"} {
 		for _, batch := range []int{32, 256} {
 			name := fmt.Sprintf("%s/B=%d", m, batch)
 			b.Run(name, func(b *testing.B) {

@@ -18,7 +18,7 @@ import (
 // every checkpoint. The enum fields parse themselves, so a bad name is refused where it is read.
 type Config struct {
 	Method      Method       `json:"method"`        // simclr | sogclr | emc2
-	Variant     mcmc.Variant `json:"emc2_variant"`  // paper | fresh | iid (methods with chains)
+	Variant     mcmc.Variant `json:"emc2_variant"`  // paper | fresh | iid | cached (methods with chains)
 	Batch       int          `json:"batch"`         // B images per step (2B views)
 	Epochs      int          `json:"epochs"`        //
 	Beta        float64      `json:"beta"`          // inverse temperature 1/τ
@@ -80,6 +80,15 @@ func (c Config) ExtraRows() int {
 // EncoderRows is the number of images the encoder runs per training step.
 func (c Config) EncoderRows() int { return 2*c.Batch + c.ExtraRows() }
 
+// SimCols is the number of columns of the step's similarity matrix: the encoder's rows, plus the
+// cached embeddings of a method that keeps them.
+func (c Config) SimCols() int {
+	if !c.Method.valid() {
+		return c.EncoderRows()
+	}
+	return c.EncoderRows() + c.Method.spec().extraCols(c)
+}
+
 // SettingError is a setting out of its range. Setting is its name in the config's JSON
 // ("batch", "augment.flip_p"); each front end translates it to its own spelling (a flag, a form
 // field) — see SettingNames.
@@ -108,7 +117,7 @@ func (c Config) Validate() error {
 		return bad("method", c.Method, "want one of simclr, sogclr, emc2")
 	}
 	if _, err := mcmc.ParseVariant(c.Variant.String()); err != nil {
-		return bad("emc2_variant", c.Variant, "want paper, fresh or iid")
+		return bad("emc2_variant", c.Variant, "want paper, fresh, iid or cached")
 	}
 	if _, err := optim.ParseKind(string(c.Optimizer)); err != nil {
 		return bad("optimizer", c.Optimizer, "want sgd, adam or lars")

@@ -26,17 +26,18 @@ type methodSpec struct {
 	name   string // spelling in configs, flags and the page
 	title  string // for people
 	chains bool   // keeps Metropolis–Hastings chains, so the sampler variant applies
-	// extraRows is the number of encoder rows beyond the 2B views the method needs for c.
-	extraRows func(c Config) int
+	// extraRows is the number of encoder rows beyond the 2B views the method needs for c, and
+	// extraCols the number of similarity columns beyond the encoder's rows (cached embeddings).
+	extraRows, extraCols func(c Config) int
 	// build makes the method's device state for n training images; shape is the step's similarity
 	// matrix (2B rows × the encoder's rows).
 	build func(be backend.Backend, c Config, shape objective.Shape, n int, key rng.Key) method
 }
 
 var methodTable = []methodSpec{
-	SimCLR: {name: "simclr", title: "SimCLR", extraRows: noRows, build: newSimCLR},
-	SogCLR: {name: "sogclr", title: "SogCLR", extraRows: noRows, build: newSogCLR},
-	EMC2:   {name: "emc2", title: "EMC²", chains: true, extraRows: emc2Rows, build: newEMC2},
+	SimCLR: {name: "simclr", title: "SimCLR", extraRows: noRows, extraCols: noRows, build: newSimCLR},
+	SogCLR: {name: "sogclr", title: "SogCLR", extraRows: noRows, extraCols: noRows, build: newSogCLR},
+	EMC2:   {name: "emc2", title: "EMC²", chains: true, extraRows: emc2Rows, extraCols: emc2Cols, build: newEMC2},
 }
 
 func noRows(Config) int { return 0 }
@@ -154,6 +155,10 @@ func MethodTable() []MethodInfo {
 type method interface {
 	// prepare runs before the augmentation, e.g. to gather the chains' state images into rows.
 	prepare(rows, batch backend.Buf)
+	// columns returns F, whose rows are the similarity matrix's columns: the encoder's output
+	// itself, or (cached sampler) a copy of it followed by cached embeddings. It runs after the
+	// forward pass.
+	columns(out, rows, batch backend.Buf) backend.Buf
 	// weights fills Ω and the step statistics from the similarity matrix.
 	weights(omega, stats, s, batch backend.Buf, step uint32)
 	// state lists the per-image buffers a checkpoint must keep, by name.
@@ -179,9 +184,10 @@ func newSimCLR(be backend.Backend, _ Config, shape objective.Shape, _ int, _ rng
 	return &simclr{be: be, p: shape}
 }
 
-func (*simclr) prepare(_, _ backend.Buf)           {}
-func (*simclr) state() map[string]backend.Buf      { return nil }
-func (*simclr) chains() (_, _ backend.Buf, _ bool) { return nil, nil, false }
+func (*simclr) prepare(_, _ backend.Buf)                  {}
+func (*simclr) columns(out, _, _ backend.Buf) backend.Buf { return out }
+func (*simclr) state() map[string]backend.Buf             { return nil }
+func (*simclr) chains() (_, _ backend.Buf, _ bool)        { return nil, nil, false }
 func (m *simclr) weights(omega, stats, s, _ backend.Buf, _ uint32) {
 	m.be.SimCLRWeights(omega, stats, s, m.p)
 }
@@ -198,8 +204,9 @@ func newSogCLR(be backend.Backend, c Config, shape objective.Shape, n int, _ rng
 	return m
 }
 
-func (*sogclr) prepare(_, _ backend.Buf)           {}
-func (*sogclr) chains() (_, _ backend.Buf, _ bool) { return nil, nil, false }
+func (*sogclr) prepare(_, _ backend.Buf)                  {}
+func (*sogclr) columns(out, _, _ backend.Buf) backend.Buf { return out }
+func (*sogclr) chains() (_, _ backend.Buf, _ bool)        { return nil, nil, false }
 func (m *sogclr) state() map[string]backend.Buf {
 	return map[string]backend.Buf{"sogclr.log_u": m.logU}
 }
@@ -212,11 +219,24 @@ type emc2 struct {
 	p          mcmc.Params
 	chainIdx   backend.Buf // per image: dataset index of the chain's state (mcmc.NoState if none)
 	chainScore backend.Buf // per image: stored log-score β·s of the state
+
+	// The cached variant: each image's last view-1 embedding (n × d), the similarity's columns
+	// (3B × d: the 2B views, then the states' cached embeddings) and the identity 0..2B−1.
+	cache, feat, ident backend.Buf
+	d                  int
 }
 
-// emc2Rows: the variants that re-score the chain's state forward one view of each state image.
+// emc2Rows: Fresh and IID forward one view of each chain's state image as extra encoder rows.
 func emc2Rows(c Config) int {
-	if c.Variant.Rescores() {
+	if c.Variant.Rescores() && c.Variant != mcmc.Cached {
+		return c.Batch
+	}
+	return 0
+}
+
+// emc2Cols: Cached takes the states' column from its cache instead.
+func emc2Cols(c Config) int {
+	if c.Variant == mcmc.Cached {
 		return c.Batch
 	}
 	return 0
@@ -231,7 +251,30 @@ func newEMC2(be backend.Backend, c Config, shape objective.Shape, n int, key rng
 	}
 	be.WriteU32(m.chainIdx, idx)
 	be.Write(m.chainScore, filled(n, objective.Unvisited))
+	if c.Variant == mcmc.Cached {
+		b := c.Batch
+		m.d = c.Proj
+		m.cache, m.feat, m.ident = be.Alloc(n*c.Proj), be.Alloc(3*b*c.Proj), be.AllocU32(2*b)
+		id := make([]uint32, 2*b)
+		for i := range id {
+			id[i] = uint32(i)
+		}
+		be.WriteU32(m.ident, id)
+	}
 	return m
+}
+
+// columns: for Cached, the batch's view-1 embeddings replace their images' cache rows first, so a
+// state that is also in this batch is scored with this step's embedding.
+func (m *emc2) columns(out, rows, batch backend.Buf) backend.Buf {
+	if m.p.Variant != mcmc.Cached {
+		return out
+	}
+	b, d := m.p.B, m.d
+	m.be.ScatterRows(m.cache, out, batch, b, d)
+	m.be.GatherRows(m.feat, out, m.ident, 0, 0, 2*b, d)
+	m.be.GatherRows(m.feat, m.cache, rows, 2*b, 2*b, b, d)
+	return m.feat
 }
 
 func (m *emc2) prepare(rows, batch backend.Buf) {
@@ -241,7 +284,11 @@ func (m *emc2) prepare(rows, batch backend.Buf) {
 }
 
 func (m *emc2) state() map[string]backend.Buf {
-	return map[string]backend.Buf{"emc2.chain_idx": m.chainIdx, "emc2.chain_score": m.chainScore}
+	st := map[string]backend.Buf{"emc2.chain_idx": m.chainIdx, "emc2.chain_score": m.chainScore}
+	if m.cache != nil {
+		st["emc2.cache"] = m.cache
+	}
+	return st
 }
 
 func (m *emc2) chains() (_, _ backend.Buf, _ bool) { return m.chainIdx, m.chainScore, true }

@@ -14,7 +14,7 @@ import (
 // in the states the step stored, for every variant.
 func TestTraceIsTheStep(t *testing.T) {
 	split := smallSplit(t)
-	for _, m := range []string{"emc2-paper", "emc2-fresh", "emc2-iid"} {
+	for _, m := range []string{"emc2-paper", "emc2-fresh", "emc2-iid", "emc2-cached"} {
 		t.Run(m, func(t *testing.T) {
 			cfg := smallConfig(m)
 			a, err := NewTrainer(cpu.New(), cfg, split.Train)

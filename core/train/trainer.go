@@ -28,11 +28,11 @@ type Trainer struct {
 	method  method
 	images  backend.Buf
 	batch   backend.Buf // B dataset indices
-	rows    backend.Buf // dataset index per encoder row (2B views, then extra rows)
+	rows    backend.Buf // dataset index per similarity column (2B views, then the chains' states)
 	x       backend.Buf // augmented views
 	sim     backend.Buf // 2B × cols
 	omega   backend.Buf // 2B × cols
-	dOut    backend.Buf // gradient w.r.t. the embeddings
+	dOut    backend.Buf // gradient w.r.t. the similarity's columns (the encoder's rows first)
 	stats   backend.Buf // ring of LogEvery slots of objective.NumStats values
 	m, v    backend.Buf // optimizer state
 	optHP   optim.Params
@@ -77,14 +77,14 @@ func NewTrainer(be backend.Backend, cfg Config, train *data.Dataset) (*Trainer, 
 	t := &Trainer{Cfg: cfg, Arch: arch, Data: train, N: n, be: be, key: rng.NewKey(cfg.Seed), permEpoch: -1, traceAt: -1}
 	B := cfg.Batch
 	t.encRows = cfg.EncoderRows()
-	t.cols = t.encRows
+	t.cols = cfg.SimCols()
 	t.method = cfg.Method.spec().build(be, cfg, objective.Shape{B: B, Cols: t.cols, Beta: float32(cfg.Beta)}, n, t.key)
 	t.Enc = model.NewEncoder(be, arch, t.encRows, arch.Init(t.key))
 	t.images = be.UploadImages(train.Pix)
-	t.batch, t.rows = be.AllocU32(B), be.AllocU32(t.encRows)
+	t.batch, t.rows = be.AllocU32(B), be.AllocU32(t.cols)
 	t.x = be.Alloc(t.encRows * t.Enc.InputLen())
 	t.sim, t.omega = be.Alloc(2*B*t.cols), be.Alloc(2*B*t.cols)
-	t.dOut = be.Alloc(t.encRows * arch.Proj)
+	t.dOut = be.Alloc(t.cols * arch.Proj)
 	t.stats = be.Alloc(max(1, cfg.LogEvery) * backend.Align)
 	_, total := arch.Layout()
 	t.m, t.v = be.Alloc(total), be.Alloc(total)
@@ -178,11 +178,12 @@ func (t *Trainer) TrainStep() {
 	be.Augment(t.x, t.images, t.rows, t.augBatch(t.encRows, aug, step))
 	t.Enc.Forward(t.x, t.encRows)
 	d := t.Arch.Proj
-	be.Similarity(t.sim, t.Enc.Out, 2*B, t.cols, d)
+	f := t.method.columns(t.Enc.Out, t.rows, t.batch)
+	be.Similarity(t.sim, f, 2*B, t.cols, d)
 	slot := be.View(t.stats, (t.Step%max(1, t.Cfg.LogEvery))*backend.Align, objective.NumStats)
 	t.method.weights(t.omega, slot, t.sim, t.batch, step)
 	shape := objective.Shape{B: B, Beta: float32(t.Cfg.Beta)}
-	be.SurrogateBack(t.dOut, t.omega, t.Enc.Out, 2*B, t.cols, d, shape.Scale())
+	be.SurrogateBack(t.dOut, t.omega, f, 2*B, t.cols, d, shape.Scale())
 	t.Enc.Backward(t.x, t.dOut, t.encRows)
 	hp := t.optHP
 	hp.LR, hp.T = t.LR(), t.Step+1

@@ -178,6 +178,16 @@ func (*Backend) SogCLRWeights(omega, stats, s, logU, batch backend.Buf, p object
 	objective.SogCLRWeights(f(omega), f(stats), f(s), f(logU), u(batch), p)
 }
 
+// GatherRows is nn.GatherRows.
+func (*Backend) GatherRows(dst, src, idx backend.Buf, dstRow, idxOff, n, d int) {
+	nn.GatherRows(f(dst), f(src), u(idx), dstRow, idxOff, n, d)
+}
+
+// ScatterRows is nn.ScatterRows.
+func (*Backend) ScatterRows(dst, src, idx backend.Buf, n, d int) {
+	nn.ScatterRows(f(dst), f(src), u(idx), n, d)
+}
+
 // ChainRows is mcmc.ChainRows.
 func (*Backend) ChainRows(rows, chainIdx, batch backend.Buf, b int) {
 	mcmc.ChainRows(u(rows), u(chainIdx), u(batch), b)

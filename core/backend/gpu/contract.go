@@ -61,6 +61,7 @@ var familyParams = map[string]any{
 	"objective":   objParams{},
 	"optim":       optimParams{},
 	"pool":        poolParams{},
+	"rows":        rowsParams{},
 }
 
 // checkParams matches the Go parameter struct t with the WGSL Params members of file and returns

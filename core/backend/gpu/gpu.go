@@ -59,7 +59,7 @@ type Backend struct {
 	info  Info
 
 	kernels map[string]*kernel
-	groups  map[string]*wgpu.BindGroup
+	groups  map[groupKey]*wgpu.BindGroup
 	bufs    []*wgpu.Buffer // every allocation, freed by Close
 
 	enc  *wgpu.CommandEncoder
@@ -102,7 +102,7 @@ type errorScope interface {
 
 func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
 	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
-		groups: map[string]*wgpu.BindGroup{}, scratch: map[string]*Buf{}}
+		groups: map[groupKey]*wgpu.BindGroup{}, scratch: map[string]*Buf{}}
 	var err error
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})

@@ -206,11 +206,28 @@ func (k *kernel) bindList(bufs binds) ([]*Buf, error) {
 	return list, nil
 }
 
+// maxBindings is the most storage buffers one entry point binds (the device asks for at most 10 per
+// stage, see openDevice).
+const maxBindings = 10
+
+// groupKey identifies a bind group: the entry point and the buffer range of each binding. It is a
+// comparable value, so looking a group up allocates nothing (the lookup runs once per dispatch).
+type groupKey struct {
+	k      *kernel
+	ranges [maxBindings]struct {
+		id     uint64
+		off, n int
+	}
+}
+
 // bindGroup returns the cached bind group of an entry point's layout over these buffer ranges.
 func (b *Backend) bindGroup(k *kernel, bufs []*Buf) (*wgpu.BindGroup, error) {
-	key := k.entry
-	for _, s := range bufs {
-		key += fmt.Sprintf("|%d:%d:%d", s.id, s.off, s.n)
+	if len(bufs) > maxBindings {
+		return nil, fmt.Errorf("gpu: %s binds %d storage buffers, more than %d", k.entry, len(bufs), maxBindings)
+	}
+	key := groupKey{k: k}
+	for i, s := range bufs {
+		key.ranges[i].id, key.ranges[i].off, key.ranges[i].n = s.id, s.off, s.n
 	}
 	if bg, ok := b.groups[key]; ok {
 		return bg, nil

@@ -43,7 +43,7 @@ func segmentsOf(t *testing.T, be backend.Backend, tr *train.Trainer, buf backend
 func TestTrainingStepParity(t *testing.T) {
 	c, g := backends(t)
 	split := stepSplit(t, 64, 32)
-	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh"} {
+	for _, m := range []string{"simclr", "sogclr", "emc2-paper", "emc2-fresh", "emc2-cached"} {
 		t.Run(m, func(t *testing.T) {
 			cfg := stepConfig(t, m)
 			tc, err := train.NewTrainer(c, cfg, split.Train)
@@ -107,7 +107,7 @@ func TestShortRunMatchesCPU(t *testing.T) {
 func TestTraceMatchesTheGPUStep(t *testing.T) {
 	_, g := backends(t)
 	split := stepSplit(t, 64, 32)
-	for _, m := range []string{"emc2-paper", "emc2-fresh"} {
+	for _, m := range []string{"emc2-paper", "emc2-fresh", "emc2-cached"} {
 		t.Run(m, func(t *testing.T) {
 			tg, err := train.NewTrainer(g, stepConfig(t, m), split.Train)
 			require.NoError(t, err)

@@ -29,6 +29,17 @@ type BenchRow struct {
 	Dispatches int `json:"dispatches_per_step,omitempty"`
 	Passes     int `json:"passes_per_step,omitempty"`
 	Submits    int `json:"submits_per_step,omitempty"`
+	// --profile (GPU): each kernel's wall time per step, run alone with the queue drained around it.
+	Profile []KernelRow `json:"profile,omitempty"`
+}
+
+// KernelRow is one kernel's share of a profiled step.
+type KernelRow struct {
+	Kernel     string  `json:"kernel"`
+	File       string  `json:"file"`
+	Dispatches float64 `json:"dispatches_per_step"`
+	Ms         float64 `json:"ms_per_step"`
+	Share      float64 `json:"share"` // of the profiled step's kernel time
 }
 
 // runBench times training steps per backend, method and batch size on the default data, and prints
@@ -39,6 +50,7 @@ func runBench(ctx context.Context, args []string) error {
 	batches := fs.String("batches", "32,256", "batch sizes")
 	steps := fs.Int("steps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	out := fs.String("json", "", "also write the rows as JSON to this file")
+	profile := fs.Bool("profile", false, "GPU: also time every kernel on its own (a few extra steps) and print where the step goes")
 	methodList := fs.String("methods", "simclr,sogclr,emc2-paper,emc2-fresh", "methods to measure (the ratio column needs simclr first)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,7 +87,7 @@ func runBench(ctx context.Context, args []string) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				row, err := benchOne(name, m, b, *steps, split.Train)
+				row, err := benchOne(name, m, b, *steps, *profile, split.Train)
 				if err != nil {
 					return err
 				}
@@ -91,6 +103,7 @@ func runBench(ctx context.Context, args []string) error {
 					work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
 				}
 				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
+				printProfile(row.Profile)
 			}
 		}
 	}
@@ -101,7 +114,7 @@ func runBench(ctx context.Context, args []string) error {
 }
 
 // benchOne measures one configuration on a fresh backend.
-func benchOne(backendName, method string, batch, steps int, ds *data.Dataset) (BenchRow, error) {
+func benchOne(backendName, method string, batch, steps int, profile bool, ds *data.Dataset) (BenchRow, error) {
 	be, err := openBackend(backendName, io.Discard)
 	if err != nil {
 		return BenchRow{}, err
@@ -131,8 +144,52 @@ func benchOne(backendName, method string, batch, steps int, ds *data.Dataset) (B
 			return BenchRow{}, err
 		}
 		row.Dispatches, row.Passes, row.Submits = int(c1.Dispatches-c0.Dispatches), int(c1.Passes-c0.Passes), int(c1.Submits-c0.Submits)
+		if profile {
+			if row.Profile, err = profileSteps(g, t, 3); err != nil {
+				return BenchRow{}, err
+			}
+		}
 	}
 	return row, nil
+}
+
+// profileSteps runs n steps with every kernel timed on its own (gpu.Backend.Profile).
+func profileSteps(g *gpu.Backend, t *train.Trainer, n int) ([]KernelRow, error) {
+	g.Profile(true)
+	for range n {
+		t.TrainStep()
+	}
+	_, err := t.ReadStats()
+	g.Profile(false)
+	if err != nil {
+		return nil, err
+	}
+	var total float64
+	kts := g.Profiled()
+	for _, k := range kts {
+		total += k.Seconds
+	}
+	rows := make([]KernelRow, len(kts))
+	for i, k := range kts {
+		rows[i] = KernelRow{Kernel: k.Kernel, File: k.File, Dispatches: float64(k.Dispatches) / float64(n),
+			Ms: 1000 * k.Seconds / float64(n), Share: k.Seconds / total}
+	}
+	return rows, nil
+}
+
+// printProfile prints a profiled step's kernels, slowest first, down to 99 % of the time.
+func printProfile(rows []KernelRow) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Printf("       %-22s %-24s %10s %10s %7s\n", "kernel", "file", "calls/step", "ms/step", "share")
+	var cum float64
+	for _, r := range rows {
+		fmt.Printf("       %-22s %-24s %10.0f %10.2f %6.1f%%\n", r.Kernel, r.File, r.Dispatches, r.Ms, 100*r.Share)
+		if cum += r.Share; cum > 0.99 {
+			break
+		}
+	}
 }
 
 // timeSteps returns the median wall time of one training step in milliseconds, waiting for the

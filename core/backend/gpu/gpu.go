@@ -71,12 +71,14 @@ type Backend struct {
 	pending  []*wgpu.Buffer       // browser: staged uploads (upload_js.go)
 	upEnc    *wgpu.CommandEncoder // browser: the copies of the staged uploads
 
-	scope     errorScope      // browser only: validation errors, which the js binding does not return
-	scratch   map[string]*Buf // named scratch buffers of the kernel families (scratch.go)
-	segTables segCache        // the optimizer's uploaded segment tables (ops_optim.go)
-	allocated uint64          // bytes of storage buffers created
-	counts    Counts          // work recorded so far
-	err       error           // first error recorded; reported by Flush and Read
+	scope     errorScope              // browser only: validation errors, which the js binding does not return
+	scratch   map[string]*Buf         // named scratch buffers of the kernel families (scratch.go)
+	segTables segCache                // the optimizer's uploaded segment tables (ops_optim.go)
+	allocated uint64                  // bytes of storage buffers created
+	counts    Counts                  // work recorded so far
+	profiling bool                    // time every dispatch on its own (profile.go)
+	profile   map[*kernel]*KernelTime // the times measured
+	err       error                   // first error recorded; reported by Flush and Read
 	mu        sync.Mutex
 }
 

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 	"github.com/emc2ml/emc2/shaders"
@@ -166,6 +167,11 @@ func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 	if err != nil {
 		b.fail(err)
 		return
+	}
+	if b.profiling {
+		b.submit() // what was recorded before is not this kernel's time
+		b.dev.Poll(true, nil)
+		defer b.timed(k, time.Now())
 	}
 	b.begin()
 	if b.pass == nil {

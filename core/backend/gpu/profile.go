@@ -1,0 +1,59 @@
+package gpu
+
+import (
+	"slices"
+	"time"
+)
+
+// KernelTime is one entry point's share of the work profiled (see Profile).
+type KernelTime struct {
+	Kernel     string  `json:"kernel"`
+	File       string  `json:"file"`
+	Dispatches int     `json:"dispatches"`
+	Seconds    float64 `json:"seconds"`
+}
+
+// Profile turns per-kernel timing on or off. While it is on, every dispatch is submitted on its own
+// and the device is waited for after it, so each kernel's wall time is measured with the queue
+// empty before and after: slower than a normal step (one submit per dispatch), but on a device
+// without timestamp queries the only way to say which kernel a step spends its time in. Natively
+// only: in the browser a wait cannot block (Poll does nothing there), so Profiled stays empty.
+func (b *Backend) Profile(on bool) {
+	b.submit()
+	b.dev.Poll(true, nil)
+	b.profiling = on
+	if on && b.profile == nil {
+		b.profile = map[*kernel]*KernelTime{}
+	}
+}
+
+// Profiled returns the time per kernel measured since profiling was first turned on, slowest first.
+func (b *Backend) Profiled() []KernelTime {
+	out := make([]KernelTime, 0, len(b.profile))
+	for _, kt := range b.profile {
+		out = append(out, *kt)
+	}
+	slices.SortFunc(out, func(x, y KernelTime) int {
+		if x.Seconds != y.Seconds {
+			if x.Seconds > y.Seconds {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// timed runs a recorded dispatch to completion and adds its wall time to its kernel's.
+func (b *Backend) timed(k *kernel, start time.Time) {
+	b.submit()
+	b.dev.Poll(true, nil)
+	kt := b.profile[k]
+	if kt == nil {
+		kt = &KernelTime{Kernel: k.entry, File: k.file}
+		b.profile[k] = kt
+	}
+	kt.Dispatches++
+	kt.Seconds += time.Since(start).Seconds()
+}

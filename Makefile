@@ -14,11 +14,13 @@ build: web
 
 # The browser trainer's built files in web/app/dist/: the Go core as WebAssembly (wasm/), Go's
 # wasm_exec.js and Chart.js from node_modules (`npm ci`; without it the page says charts are missing).
+# The engine is built without the built-in data (-tags fetchdata): the page's worker fetches it from
+# `emc2 serve` (data/default/), so the wasm is 3.4 MB smaller and the browser caches the data apart.
 WEBDIST := web/app/dist
 .PHONY: web serve
 web:
 	@mkdir -p $(WEBDIST)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o $(WEBDIST)/emc2.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags fetchdata -ldflags='-s -w' -o $(WEBDIST)/emc2.wasm ./wasm
 	@cp "$(WASMEXEC)/wasm_exec.js" $(WEBDIST)/
 	@if [ -f node_modules/chart.js/dist/chart.umd.js ]; then cp node_modules/chart.js/dist/chart.umd.js $(WEBDIST)/; \
 	  else echo "warning: node_modules/chart.js is missing (run npm ci): the page will have no charts"; fi
@@ -38,10 +40,11 @@ run: build
 # teaching page.
 test: vet fmt-check test-go test-wasm fuzz-smoke test-browser test-trainer test-compare test-teach test-torch
 
-# go vet, natively and for the browser build.
+# go vet, natively and for the browser build (with and without the built-in data).
 vet:
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet -tags fetchdata ./...
 
 # Fails on any Go file gofmt would change.
 fmt-check:

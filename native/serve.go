@@ -61,9 +61,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// serveRoot is the embedded app, or dir from disk when given, which must hold an index.html. The
-// folder is opened as an os.Root, so that no name, symbolic links included, reaches a file outside
-// it (os.DirFS would follow a link to /etc/passwd).
+// serveRoot is the embedded app, or dir from disk when given, which must hold an index.html, with
+// the built-in data beside it either way (web.DefaultDataDir). The folder is opened as an os.Root,
+// so that no name, symbolic links included, reaches a file outside it (os.DirFS would follow a link
+// to /etc/passwd).
 func serveRoot(dir string) (fs.FS, error) {
 	if dir == "" {
 		return web.App()
@@ -77,5 +78,5 @@ func serveRoot(dir string) (fs.FS, error) {
 	if _, err := fs.Stat(root, "index.html"); err != nil {
 		return nil, fmt.Errorf("serve --dir %s: no index.html there: %w", dir, err)
 	}
-	return root, nil
+	return web.WithDefaultData(root)
 }

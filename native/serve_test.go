@@ -46,6 +46,17 @@ func TestServeDir(t *testing.T) {
 	assert.Equal(t, web.CSP, resp.Header.Get("Content-Security-Policy"))
 	assert.Equal(t, "<title>emc2</title>", string(body))
 
+	// The built-in data beside it, as core/data/default holds it.
+	resp, err = http.Get(m[1] + web.DefaultDataDir + "/train-labels-idx1-ubyte.gz")
+	require.NoError(t, err)
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	want, err := os.ReadFile(filepath.Join("..", "core", "data", "default", "train-labels-idx1-ubyte.gz"))
+	require.NoError(t, err)
+	assert.Equal(t, want, body)
+
 	cancel()
 	select {
 	case err := <-done:

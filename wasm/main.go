@@ -15,6 +15,11 @@
 // Commands that wait for the GPU (load, start, resume, restore, inspect, export) run one at a time
 // on the main goroutine: a js.FuncOf callback must never block on a promise (it would deadlock).
 // pause, stop and watch only leave a note for the training loop, so the callback does them at once.
+//
+// The engine is built with -tags fetchdata (Makefile, web): the built-in dataset is not in the wasm.
+// The worker fetches it from the server (data/default/) while the wasm loads and hands it over as
+// the first command, default-data with its files, which the callback installs at once
+// (data.SetDefaultFiles). Without it, loading the built-in data fails with core/data's error.
 package main
 
 import (
@@ -82,6 +87,13 @@ func main() {
 			return nil
 		}
 		switch c.Cmd {
+		case "default-data": // the built-in dataset's files, fetched by the worker
+			if c.files == nil {
+				fail(c.Cmd, fmt.Errorf("default-data: no files"))
+				return nil
+			}
+			data.SetDefaultFiles(c.files)
+			return nil
 		case "pause", "stop", "watch": // they only leave a note for the loop (a run or a comparison)
 			if s == nil {
 				fail(c.Cmd, fmt.Errorf("%s: nothing is running", c.Cmd))

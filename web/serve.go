@@ -30,14 +30,18 @@ var appFiles embed.FS
 // plain `go build`, before `make web` produced dist/.
 const wasmPath = "dist/emc2.wasm"
 
-// App returns the embedded web app, rooted at web/app, or an error when this binary was built
-// without its built files.
+// App returns the embedded web app, rooted at web/app, with the built-in dataset under
+// DefaultDataDir, or an error when this binary was built without the app's built files.
 func App() (fs.FS, error) {
 	sub, err := fs.Sub(appFiles, "app")
 	if err != nil {
 		return nil, fmt.Errorf("embedded web app: %w", err)
 	}
-	return appFrom(sub)
+	root, err := appFrom(sub)
+	if err != nil {
+		return nil, err
+	}
+	return WithDefaultData(root)
 }
 
 // appFrom checks that root holds a built app, so the check is testable without the embedded tree.
@@ -75,6 +79,7 @@ var contentTypes = map[string]string{
 	".mjs":  "text/javascript; charset=utf-8",
 	".css":  "text/css; charset=utf-8",
 	".html": "text/html; charset=utf-8",
+	".gz":   "application/gzip", // served as is: never Content-Encoding, which the browser would undo
 }
 
 // Handler serves the files of root for GET and HEAD: "/" is index.html, and directories are not
@@ -93,20 +98,22 @@ func HandlerFor(root fs.FS, hosts ...string) http.Handler {
 	for _, h := range hosts {
 		allowed[strings.ToLower(strings.Trim(h, "[]"))] = true
 	}
-	return &handler{root: root, allowed: allowed, gz: &gzipCache{entries: map[string]*gzipEntry{}}}
+	return &handler{root: root, allowed: allowed, gz: &gzipCache{entries: map[string]*gzipEntry{}},
+		tags: &etagCache{entries: map[string]*etagEntry{}}}
 }
 
 type handler struct {
 	root    fs.FS
 	allowed map[string]bool
 	gz      *gzipCache
+	tags    *etagCache
 }
 
-// warm compresses name into the cache ahead of its first request, so the page's first load does
-// not wait for the wasm to be compressed (about a second for 10 MB).
+// warm hashes and compresses name into the caches ahead of its first request, so the page's first
+// load does not wait for the wasm to be compressed (under a second for 8 MB).
 func (h *handler) warm(name string) {
 	st, err := fs.Stat(h.root, name)
-	if err != nil || !st.Mode().IsRegular() || !compressible[path.Ext(name)] {
+	if err != nil || !st.Mode().IsRegular() {
 		return
 	}
 	f, err := h.root.Open(name)
@@ -115,12 +122,15 @@ func (h *handler) warm(name string) {
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil {
-		h.gz.get(name, f, st)
+		h.tags.get(name, f, st)
+		if compressible[path.Ext(name)] {
+			h.gz.get(name, f, st)
+		}
 	}
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	root, allowed, gz := h.root, h.allowed, h.gz
+	root, allowed := h.root, h.allowed
 	w = &headerWriter{ResponseWriter: w}
 	if !hostAllowed(r.Host, allowed) {
 		http.Error(w, fmt.Sprintf("emc2 serve answers only to localhost and loopback addresses, not to Host %q "+
@@ -144,7 +154,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	serveFile(w, r, root, name, gz)
+	h.serveFile(w, r, root, name)
 }
 
 // hostAllowed reports whether the Host header names this machine: "localhost", a loopback IP
@@ -164,9 +174,9 @@ func hostAllowed(hostport string, allowed map[string]bool) bool {
 	return allowed[host]
 }
 
-// serveFile serves one regular file with http.ServeContent (ranges, HEAD, If-Modified-Since), and
-// 404 for anything else, without http.FileServer's redirects.
-func serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string, gz *gzipCache) {
+// serveFile serves one regular file with http.ServeContent (ranges, HEAD, If-None-Match against its
+// ETag, If-Modified-Since), and 404 for anything else, without http.FileServer's redirects.
+func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string) {
 	// Stat before Open: opening a named pipe would block until something writes to it.
 	st, err := fs.Stat(root, name)
 	if err != nil || !st.Mode().IsRegular() {
@@ -188,13 +198,20 @@ func serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string, 
 	if typed {
 		w.Header().Set("Content-Type", ct)
 	}
+	tag := h.tags.get(name, f, st)
+	if tag != "" {
+		w.Header().Set("ETag", `"`+tag+`"`)
+	}
 	if compressible[path.Ext(name)] {
 		// The response differs by Accept-Encoding whichever form this client gets, so caches must
 		// key on it for both.
 		w.Header().Set("Vary", "Accept-Encoding")
 		if acceptsGzip(r.Header) {
-			if zb := gz.get(name, f, st); zb != nil {
+			if zb := h.gz.get(name, f, st); zb != nil {
 				w.Header().Set("Content-Encoding", "gzip")
+				if tag != "" {
+					w.Header().Set("ETag", `"`+tag+`-gzip"`) // a strong ETag names one representation
+				}
 				http.ServeContent(w, r, name, st.ModTime(), bytes.NewReader(zb))
 				return
 			}
@@ -220,8 +237,8 @@ func serveFile(w http.ResponseWriter, r *http.Request, root fs.FS, name string, 
 	http.ServeContent(w, r, name, st.ModTime(), content)
 }
 
-// compressible are the file types worth gzipping: text and WebAssembly (the 10.7 MB wasm shrinks to
-// 5.5 MB). Images are compressed already.
+// compressible are the file types worth gzipping: text and WebAssembly (the 7.4 MB wasm shrinks to
+// 2.0 MB). Images and .gz files (the built-in data) are compressed already.
 var compressible = map[string]bool{".wasm": true, ".js": true, ".mjs": true, ".css": true, ".html": true,
 	".json": true, ".svg": true, ".txt": true, ".md": true, ".map": true}
 
@@ -297,7 +314,8 @@ func (c *gzipCache) get(name string, f fs.File, st fs.FileInfo) []byte {
 			return
 		}
 		var b bytes.Buffer
-		// The default level: on the 10.7 MB wasm, 0.7 s for 5.47 MB against 1.8 s for 5.46 MB at best.
+		// The default level: on a 10.7 MB wasm (data included), 0.7 s for 5.47 MB against 1.8 s for
+		// 5.46 MB at best.
 		zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
 		if _, err := zw.Write(raw); err != nil || zw.Close() != nil {
 			return
@@ -312,7 +330,7 @@ func (c *gzipCache) get(name string, f fs.File, st fs.FileInfo) []byte {
 // NewServer returns the http.Server for Handler(root) on ln, with the host of ln's address and of
 // addr (as given on the command line, e.g. "localhost:8080") allowed as Host, and timeouts that
 // let no client hold a connection for ever: headers within 10 s, a whole request within 30 s, a
-// response written within 2 minutes (the 10 MB wasm takes well under a second on loopback), idle
+// response written within 2 minutes (the 7 MB wasm takes well under a second on loopback), idle
 // keep-alive connections closed after 2 minutes.
 func NewServer(root fs.FS, addr string, ln net.Listener) *http.Server {
 	var hosts []string

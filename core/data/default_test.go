@@ -1,3 +1,5 @@
+//go:build !fetchdata
+
 package data
 
 import (

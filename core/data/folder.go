@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif"  // register the GIF decoder
-	_ "image/jpeg" // register the JPEG decoder
-	_ "image/png"  // register the PNG decoder
 	"io"
 	"io/fs"
 	"path"
@@ -46,7 +43,8 @@ type rgbSet struct {
 	gray   bool // every image so far is gray
 }
 
-// LoadFolder reads PNG, JPEG and GIF images (recognised by content, not by name) from dir in fsys.
+// LoadFolder reads PNG, JPEG and GIF images (recognised by content, not by name) from dir in fsys;
+// the browser build reads only the raw format its worker decodes images to (decoders_js.go).
 //
 // The first-level sub-folders of dir are the classes: their sorted names are Classes and each image
 // below one gets its position as label. Images directly in dir are unlabeled: Labels is nil when
@@ -345,7 +343,11 @@ func decodeImageBytes(raw []byte, size int, maxImage int64) ([]uint8, string) {
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
 	if err != nil {
-		if f := sniffFormat(raw); f != "" {
+		f := sniffFormat(raw)
+		switch {
+		case f != "" && !imageDecoders && errors.Is(err, image.ErrFormat):
+			return nil, fmt.Sprintf("corrupt %s image (the browser could not decode it)", f)
+		case f != "":
 			return nil, fmt.Sprintf("corrupt %s image: %v", f, err)
 		}
 		return nil, "not a decodable image (want PNG, JPEG or GIF): " + err.Error()

@@ -3,7 +3,8 @@
 // system (OPFS) so a reloaded page can resume it.
 //
 // The run itself, its history included, lives in Go (core/session, core/run); the worker only decodes
-// files and keeps what Go hands it (checkpoints, finished comparison runs) in storage.
+// files and keeps what Go hands it (checkpoints, finished comparison runs) in storage. It also fetches
+// the built-in dataset, which is not inside the engine, and hands it to Go before any command.
 //
 // Page → worker messages: {cmd, ...} for the Go core (init, load, start, pause, resume, stop, watch,
 // inspect, export, compare, restore with {bytes}), plus these the worker handles itself:
@@ -32,9 +33,14 @@ function post(type, data, bytes) {
 }
 
 // ---- the Go side --------------------------------------------------------------------------------
+// Go is ready once the built-in data has come (or failed to): it goes first, as {cmd: 'default-data'}
+// with its files, then whatever the page sent meanwhile.
 self.emc2Ready = () => {
-  ready = true;
-  for (const m of waiting.splice(0)) deliver(m);
+  defaultData.then((files) => {
+    if (files) self.emc2Command(JSON.stringify({ cmd: 'default-data' }), null, files);
+    ready = true;
+    for (const m of waiting.splice(0)) deliver(m);
+  });
 };
 
 // deliver hands a command to Go: the JSON, plus a checkpoint's bytes or a list of files.
@@ -296,6 +302,21 @@ self.onmessage = (e) => {
 };
 
 // ---- boot ---------------------------------------------------------------------------------------
+// The built-in dataset is not inside the engine (it is built with -tags fetchdata): it is fetched
+// from the server, beside the page, at the same time as the engine, through the browser's HTTP cache.
+// If it fails, it is not handed over, and loading the built-in data says so (core/data).
+const defaultDataNames = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'LICENSE'];
+const defaultData = Promise.all(
+  defaultDataNames.map(async (name) => {
+    const r = await fetch(`data/default/${name}`);
+    if (!r.ok) throw new Error(`data/default/${name}: ${r.status} ${r.statusText}`);
+    return { path: name, bytes: new Uint8Array(await r.arrayBuffer()) };
+  }),
+).catch((e) => {
+  console.warn(`the built-in data could not be fetched: ${e.message}`);
+  return null;
+});
+
 const go = new Go();
 WebAssembly.instantiateStreaming(fetch('dist/emc2.wasm'), go.importObject)
   .then((result) => {

@@ -58,7 +58,7 @@ func TestTrainWritesARunFolder(t *testing.T) {
 	assert.Equal(t, 1, kinds["start"])
 	assert.Equal(t, 2, kinds["floor"])
 	assert.Equal(t, 2, kinds["eval"], "random init + final")
-	assert.Equal(t, 4, kinds["step"], "16 steps reported every 4")
+	assert.Equal(t, 5, kinds["step"], "16 steps reported after step 1 and every 4")
 	assert.Equal(t, 1, kinds["summary"])
 
 	var s run.Summary

@@ -36,7 +36,7 @@ func TestTrainWritesARunFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	dir := filepath.Join(out, runs[0].Name())
-	assert.Contains(t, runs[0].Name(), "emc2-fresh-b16")
+	assert.Contains(t, runs[0].Name(), "emc2-cached-b16")
 	for _, f := range []string{"config.json", "metrics.jsonl", "summary.json", "checkpoint.ckpt", "encoder.safetensors", "loss.png", "mcmc.png"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		require.NoError(t, err, f)

@@ -17,11 +17,11 @@ import (
 func TestPlanValidateAndRuns(t *testing.T) {
 	p := Plan{Methods: []string{"simclr", "emc2:paper", "emc2"}, Batches: []int{8, 32}, Seeds: []uint64{1, 2}, Base: train.DefaultConfig()}
 	require.NoError(t, p.Validate())
-	assert.Equal(t, []string{"simclr", "emc2-paper", "emc2-fresh"}, p.Methods, "names are normalised")
+	assert.Equal(t, []string{"simclr", "emc2-paper", "emc2-cached"}, p.Methods, "names are normalised")
 	runs := p.Runs()
 	require.Len(t, runs, 12)
 	assert.Equal(t, Key{"simclr", 8, 1}, runs[0])
-	assert.Equal(t, Key{"emc2-fresh", 32, 2}, runs[11])
+	assert.Equal(t, Key{"emc2-cached", 32, 2}, runs[11])
 	c, err := p.Config(runs[1])
 	require.NoError(t, err)
 	assert.Equal(t, train.EMC2, c.Method)

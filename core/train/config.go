@@ -53,7 +53,7 @@ type Config struct {
 // measurements recorded in the README ("Choosing the defaults").
 func DefaultConfig() Config {
 	return Config{
-		Method: EMC2, Variant: mcmc.Fresh, Batch: 32, Epochs: 10, Beta: 1 / 0.1,
+		Method: EMC2, Variant: mcmc.Cached, Batch: 32, Epochs: 10, Beta: 1 / 0.1,
 		LR: 1e-3, Optimizer: optim.Adam, Momentum: 0.9, WeightDecay: 1e-4, Warmup: 1,
 		BurnIn: 0.5, Gamma: 0.9, Seed: 1, Data: "default",
 		Channels: []int{32, 64}, Hidden: 128, Proj: 64,

@@ -231,7 +231,7 @@ func TestEnumsParseThemselves(t *testing.T) {
 	}
 	b, err := json.Marshal(DefaultConfig())
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"method":"emc2","emc2_variant":"fresh"`)
+	assert.Contains(t, string(b), `"method":"emc2","emc2_variant":"cached"`)
 	var back Config
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, DefaultConfig(), back)
@@ -245,9 +245,10 @@ func TestRunNames(t *testing.T) {
 		name string
 		err  bool
 	}{
-		{"simclr", SimCLR, mcmc.Fresh, "simclr", false},
-		{"sogclr", SogCLR, mcmc.Fresh, "sogclr", false},
-		{"emc2", EMC2, mcmc.Fresh, "emc2-fresh", false},
+		{"simclr", SimCLR, mcmc.Cached, "simclr", false},
+		{"sogclr", SogCLR, mcmc.Cached, "sogclr", false},
+		{"emc2", EMC2, mcmc.Cached, "emc2-cached", false},
+		{"emc2-fresh", EMC2, mcmc.Fresh, "emc2-fresh", false},
 		{"emc2-paper", EMC2, mcmc.Paper, "emc2-paper", false},
 		{"emc2:iid", EMC2, mcmc.IID, "emc2-iid", false},
 		{"simclr-paper", 0, 0, "", true},

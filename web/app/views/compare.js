@@ -40,7 +40,7 @@ export function showMethods(methods) {
       const input = document.createElement('input');
       input.type = 'checkbox';
       input.value = name;
-      input.checked = ['simclr', 'emc2-fresh'].includes(name);
+      input.checked = name === 'simclr' || (m.has_chains && name === `${m.name}-${m.variants[0]}`); // SimCLR beside the default sampler
       label.append(input, ` ${name}`);
       box.append(label);
     }

@@ -233,7 +233,7 @@ test('the chain inspector shows every decision of a followed chain, and exports 
   assert.equal(await page.locator('#chain-steps tbody tr').count(), 4 * run.batch);
   assert.match(await page.textContent('#chain-text'), /\d+ of \d+ proposals accepted/);
   const dl = await exportFile('#export-safetensors');
-  assert.match(dl.suggestedFilename(), /^emc2-emc2-cached-step40\.safetensors$/);
+  assert.match(dl.suggestedFilename(), /^emc2-emc2-fresh-step40\.safetensors$/);
   s = await state();
   assert.ok(s.files.at(-1).size > 1000);
   await page.screenshot({ path: path.join(shots, '5-chain.png'), fullPage: true });

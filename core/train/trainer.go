@@ -108,7 +108,7 @@ func checkLimits(be backend.Backend, cfg Config, arch model.Arch, train *data.Da
 		{"the training images", uint64(len(train.Pix))},
 		{"the augmented views", uint64(rows * arch.InH * arch.InW * arch.InC * 4)},
 		{"the first conv block's activations", uint64(rows * arch.InH * arch.InW * arch.Channels[0] * 4)},
-		{"the similarity matrix", uint64(2 * cfg.Batch * rows * 4)},
+		{"the similarity matrix", uint64(2 * cfg.Batch * cfg.SimCols() * 4)},
 	}
 	for _, n := range need {
 		if n.bytes > lim.MaxBindingBytes() {

@@ -13,7 +13,8 @@ import (
 // keeps one chain per training image (8 bytes each) and, each step, turns the batch's similarity
 // matrix into the weights Ω of the contrastive loss. Its cost is one pass over the similarity matrix
 // (O(B²) per step, the same order as computing it) and no extra forward pass for Paper; Fresh and IID
-// need the embeddings of B more images per step (StateImages).
+// need the embeddings of B more images per step (StateImages), which Cached takes from a cache of
+// each image's last embedding instead.
 //
 // Use it as: compute the embeddings of the two views of your batch (and, for Fresh/IID, of the
 // state images), their 2B × cols similarity matrix S (cosine similarities), call Step, and
@@ -30,7 +31,7 @@ type Sampler struct {
 type SamplerOptions struct {
 	Beta    float64 // inverse temperature 1/τ (e.g. 10 for τ = 0.1)
 	BurnIn  float64 // fraction of each view's proposals discarded; 0.5 in the paper's runs
-	Variant Variant // Fresh (default here too: re-scores the state), Paper or IID
+	Variant Variant // Fresh (re-scores the state), Cached (the same, from your own cache of embeddings), Paper or IID
 	Seed    uint64  // the MH uniforms' random stream
 }
 

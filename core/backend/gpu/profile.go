@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -33,15 +34,7 @@ func (b *Backend) Profiled() []KernelTime {
 	for _, kt := range b.profile {
 		out = append(out, *kt)
 	}
-	slices.SortFunc(out, func(x, y KernelTime) int {
-		if x.Seconds != y.Seconds {
-			if x.Seconds > y.Seconds {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(x, y KernelTime) int { return cmp.Compare(y.Seconds, x.Seconds) })
 	return out
 }
 

@@ -23,7 +23,7 @@ func openBackend(name string, log io.Writer) (backend.Backend, error) {
 		g, err := gpu.New()
 		if err == nil {
 			i := g.Info()
-			if name == "auto" && i.Type == "cpu" {
+			if name == "auto" && i.Software() {
 				g.Close()
 				fmt.Fprintf(log, "backend: cpu (the only WebGPU adapter is a software one, %s; --backend gpu uses it)\n", i)
 				return cpu.New(), nil

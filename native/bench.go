@@ -18,6 +18,7 @@ import (
 // BenchRow is one measured configuration of `emc2 bench`.
 type BenchRow struct {
 	Backend      string  `json:"backend"`
+	Kernels      string  `json:"gpu_kernels,omitempty"` // GPU: "register" or "tiled" matrix products (gpu.Backend.SetTiled)
 	Method       string  `json:"method"`
 	Batch        int     `json:"batch"`
 	StepMs       float64 `json:"step_ms"`
@@ -51,6 +52,7 @@ func runBench(ctx context.Context, args []string) error {
 	steps := fs.Int("steps", 10, "timed steps per configuration (after 2 warm-up steps)")
 	out := fs.String("json", "", "also write the rows as JSON to this file")
 	profile := fs.Bool("profile", false, "GPU: also time every kernel on its own (a few extra steps) and print where the step goes")
+	kernelList := fs.String("gpu-kernels", "auto", "GPU matrix-product kernels: auto (by adapter), register, tiled, or a list to compare")
 	methodList := fs.String("methods", "simclr,sogclr,emc2-paper,emc2-fresh", "methods to measure (the ratio column needs simclr first)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +65,12 @@ func runBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	kernels := strings.Split(*kernelList, ",")
+	for _, k := range kernels {
+		if k != "auto" && k != "register" && k != "tiled" {
+			return fmt.Errorf("--gpu-kernels %q: want auto, register or tiled", k)
+		}
+	}
 	methods := strings.Split(*methodList, ",")
 	for _, m := range methods {
 		if _, err := experiment.MethodConfig(train.DefaultConfig(), m); err != nil {
@@ -70,8 +78,9 @@ func runBench(ctx context.Context, args []string) error {
 		}
 	}
 	var rows []BenchRow
-	fmt.Printf("%-6s %-11s %6s %10s %10s %8s %10s %9s %15s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB", "state B/img", "dispatches/step")
+	fmt.Printf("%-13s %-11s %6s %10s %10s %8s %10s %9s %15s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB", "state B/img", "dispatches/step")
 	for _, name := range strings.Split(*backends, ",") {
+		choices := []string{""} // kernels: only the GPU has a choice
 		if name == "gpu" {
 			be, err := openBackend("gpu", io.Discard)
 			if err != nil {
@@ -80,30 +89,33 @@ func runBench(ctx context.Context, args []string) error {
 			}
 			fmt.Printf("gpu: %s\n", be.(*gpu.Backend).Info())
 			be.Close()
+			choices = kernels
 		}
-		for _, b := range bs {
-			var simclrMs float64
-			for _, m := range methods {
-				if err := ctx.Err(); err != nil {
-					return err
+		for _, kern := range choices {
+			for _, b := range bs {
+				var simclrMs float64
+				for _, m := range methods {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					row, err := benchOne(name, kern, m, b, *steps, *profile, split.Train)
+					if err != nil {
+						return err
+					}
+					if row.Method == "simclr" {
+						simclrMs = row.StepMs
+					}
+					if simclrMs > 0 {
+						row.RatioSimCLR = row.StepMs / simclrMs
+					}
+					rows = append(rows, row)
+					work := "—"
+					if row.Dispatches > 0 {
+						work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
+					}
+					fmt.Printf("%-13s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.label(), row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
+					printProfile(row.Profile)
 				}
-				row, err := benchOne(name, m, b, *steps, *profile, split.Train)
-				if err != nil {
-					return err
-				}
-				if row.Method == "simclr" {
-					simclrMs = row.StepMs
-				}
-				if simclrMs > 0 {
-					row.RatioSimCLR = row.StepMs / simclrMs
-				}
-				rows = append(rows, row)
-				work := "—"
-				if row.Dispatches > 0 {
-					work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
-				}
-				fmt.Printf("%-6s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.Backend, row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
-				printProfile(row.Profile)
 			}
 		}
 	}
@@ -113,13 +125,24 @@ func runBench(ctx context.Context, args []string) error {
 	return nil
 }
 
-// benchOne measures one configuration on a fresh backend.
-func benchOne(backendName, method string, batch, steps int, profile bool, ds *data.Dataset) (BenchRow, error) {
+// label is the backend column: the GPU's with its kernels.
+func (r BenchRow) label() string {
+	if r.Kernels == "" {
+		return r.Backend
+	}
+	return r.Backend + "/" + r.Kernels
+}
+
+// benchOne measures one configuration on a fresh backend; kernels is a --gpu-kernels choice.
+func benchOne(backendName, kernels, method string, batch, steps int, profile bool, ds *data.Dataset) (BenchRow, error) {
 	be, err := openBackend(backendName, io.Discard)
 	if err != nil {
 		return BenchRow{}, err
 	}
 	defer be.Close()
+	if g, ok := be.(*gpu.Backend); ok && kernels != "auto" {
+		g.SetTiled(kernels == "tiled")
+	}
 	cfg, err := experiment.MethodConfig(train.DefaultConfig(), method)
 	if err != nil {
 		return BenchRow{}, err
@@ -136,6 +159,10 @@ func benchOne(backendName, method string, batch, steps int, profile bool, ds *da
 	row := BenchRow{Backend: be.Name(), Method: cfg.RunName(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000,
 		StateBytes: t.StateBytesPerImage()}
 	if g, ok := be.(*gpu.Backend); ok {
+		row.Kernels = "register"
+		if g.Tiled() {
+			row.Kernels = "tiled"
+		}
 		row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
 		c0 := g.Counts()
 		t.TrainStep()

@@ -8,8 +8,11 @@
 //   conv3x3_dw:     dW = im2col(x)ᵀ·dY over one chunk of image rows per z, written to partials[z]
 //                   (split-K: no float atomics, so the result is deterministic).
 //   conv3x3_dw_sum: dW[e] = Σ_z partials[z][e] in ascending z (fixed order).
-// Like gemm.wgsl, each invocation computes a 4×4 block from registers with no workgroup memory and no
-// barriers. Rows or columns past the edge read clamped garbage that only feeds outputs never stored.
+// Like gemm.wgsl, each invocation computes a 4×4 block of a 32×32 tile, in two versions chosen by
+// adapter (Backend.Tiled): from registers with no workgroup memory and no barriers (software adapters;
+// rows or columns past the edge read clamped garbage that only feeds outputs never stored), or, with
+// the suffix _tiled, from 32×32 blocks of both operands staged in workgroup memory (hardware GPUs).
+// Both add each output's products in the same order with fma, so they give the same bits.
 //!include lib/grid
 
 struct Params {
@@ -57,6 +60,12 @@ fn src(q: vec3<i32>, dy: i32, dx: i32) -> i32 {
 // A value at offset s (from src) plus channel c; select keeps the loop branch-free.
 fn ld(s: i32, c: u32) -> f32 {
   return select(0.0, A[u32(max(s, 0)) + c], s >= 0);
+}
+
+// The scalar form of load_w4.
+fn load_w(t: u32, c: u32, j: u32, flip: bool) -> f32 {
+  if (flip) { return B[((8u - t) * p.c2 + j) * p.c1 + c]; }
+  return B[(t * p.c1 + c) * p.c2 + j];
 }
 
 fn store(i: u32, acc: vec4<f32>, j0: u32) {
@@ -113,6 +122,68 @@ fn conv3x3(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, false
 // dX = the convolution of dY with the flipped filter (no bias, no ReLU).
 @compute @workgroup_size(8, 8)
 fn conv3x3_dx(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, true); }
+
+// The tiled kernels' staged blocks, zero past the edges (a zero product leaves a sum's bits unchanged):
+// As[q·32 + i] is the image operand (pixel i of the tile for conv, dW row i for dw) at reduction
+// index q of the block, Bs[q·32 + j] the other operand at output channel j.
+var<workgroup> As: array<f32, 1024>;
+var<workgroup> Bs: array<f32, 1024>;
+
+// tile_product adds As·Bs to invocation t's 4×4 block (rows ly.., columns lx..), q ascending.
+fn tile_product(t: u32, acc: ptr<function, array<vec4<f32>, 4>>) {
+  let ly = (t / 8u) * 4u;
+  let lx = (t % 8u) * 4u;
+  for (var q = 0u; q < 32u; q++) {
+    let o = q * 32u;
+    let b = vec4<f32>(Bs[o + lx], Bs[o + lx + 1u], Bs[o + lx + 2u], Bs[o + lx + 3u]);
+    for (var r = 0u; r < 4u; r++) { (*acc)[r] = fma(vec4<f32>(As[o + ly + r]), b, (*acc)[r]); }
+  }
+}
+
+// The body of conv3x3_tiled and conv3x3_dx_tiled: the implicit GEMM over reduction index
+// q = tap·c1 + channel, in blocks of 32.
+fn conv_tiled_body(wid: vec3<u32>, t: u32, flip: bool) {
+  let ti = wid.y * 32u; // first pixel of the tile
+  let tj = wid.x * 32u; // first output channel
+  let k = 9u * p.c1;
+  // Invocation t stages pixel t % 32 of every image block, so it decodes that pixel once.
+  let px = t % 32u;
+  let pos = pixel_pos(ti + px);
+  var acc = array<vec4<f32>, 4>();
+  for (var k0 = 0u; k0 < k; k0 += 32u) {
+    for (var e = 0u; e < 16u; e++) {
+      let qa = 2u * e + t / 32u;
+      var a = 0.0;
+      if (k0 + qa < k) {
+        let tap = (k0 + qa) / p.c1;
+        a = ld(src(pos, i32(tap / 3u) - 1, i32(tap % 3u) - 1), (k0 + qa) % p.c1);
+      }
+      As[qa * 32u + px] = a;
+      let f = e * 64u + t; // weights: neighbouring invocations read neighbouring output channels
+      let q = k0 + f / 32u;
+      let j = tj + f % 32u;
+      var w = 0.0;
+      if (q < k && j < p.c2) { w = load_w(q / p.c1, q % p.c1, j, flip); }
+      Bs[f] = w;
+    }
+    workgroupBarrier();
+    tile_product(t, &acc);
+    workgroupBarrier();
+  }
+  let i0 = ti + (t / 8u) * 4u;
+  let j0 = tj + (t % 8u) * 4u;
+  for (var r = 0u; r < 4u; r++) { store(i0 + r, acc[r], j0); }
+}
+
+@compute @workgroup_size(8, 8)
+fn conv3x3_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  conv_tiled_body(wid, t, false);
+}
+
+@compute @workgroup_size(8, 8)
+fn conv3x3_dx_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  conv_tiled_body(wid, t, true);
+}
 
 // Tap shift of dW row r = (ky·3+kx)·c1 + ci: (dy, dx) and the element offset of the shifted pixel's
 // channel ci relative to the pixel's channel 0.
@@ -187,4 +258,43 @@ fn conv3x3_dw_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   var s = 0.0;
   for (var z = 0u; z < p.chunks; z++) { s = s + A[z * p.count + e]; }
   C[e] = s;
+}
+
+// conv3x3_dw with both operands staged in workgroup memory: the reduction runs over the chunk's pixels
+// in blocks of 32, in ascending order like conv3x3_dw.
+@compute @workgroup_size(8, 8)
+fn conv3x3_dw_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let ti = wid.y * 32u; // first dW row (tap·c1 + channel)
+  let tj = wid.x * 32u; // first output channel
+  let k = 9u * p.c1;
+  // Invocation t stages dW row t % 32 of every image block, so it decodes that row's tap once.
+  let rl = t % 32u;
+  let tap = row_tap(min(ti + rl, k - 1u));
+  let first = wid.z * p.rows_per_chunk * p.w;
+  let last = min(first + p.rows_per_chunk * p.w, p.n * p.h * p.w);
+  var acc = array<vec4<f32>, 4>();
+  for (var p0 = first; p0 < last; p0 += 32u) {
+    for (var e = 0u; e < 16u; e++) {
+      let px = p0 + 2u * e + t / 32u;
+      var a = 0.0;
+      if (px < last && ti + rl < k) {
+        let y = i32((px / p.w) % p.h);
+        a = ld_tap(px, tap, inside(y, i32(px % p.w), tap));
+      }
+      As[(px - p0) * 32u + rl] = a;
+      let f = e * 64u + t; // dY: neighbouring invocations read neighbouring channels
+      let g = p0 + f / 32u;
+      let j = tj + f % 32u;
+      var v = 0.0;
+      if (g < last && j < p.c2) { v = B[g * p.c2 + j]; }
+      Bs[f] = v;
+    }
+    workgroupBarrier();
+    tile_product(t, &acc);
+    workgroupBarrier();
+  }
+  let r0 = ti + (t / 8u) * 4u;
+  let j0 = tj + (t % 8u) * 4u;
+  let base = wid.z * k * p.c2;
+  for (var r = 0u; r < 4u; r++) { store_part(base, r0 + r, acc[r], j0); }
 }

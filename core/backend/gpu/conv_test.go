@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/nn"
 	"github.com/stretchr/testify/require"
 )
@@ -21,9 +22,13 @@ var convShapes = []nn.ConvShape{
 
 // TestConvParity checks Conv3x3 and Conv3x3Back against the CPU reference. Tolerances: relative L2
 // ≤ 1e-5 for y and dX (sums of K ≤ 4k products, whose float32 error grows like √K·2⁻²⁴), ≤ 1e-4 for
-// the long reductions over the batch (dW and db).
+// the long reductions over the batch (dW and db). Both kernel versions are checked.
 func TestConvParity(t *testing.T) {
 	c, g := backends(t)
+	bothKernels(t, g, func(t *testing.T) { convParity(t, c, g) })
+}
+
+func convParity(t *testing.T, c *cpu.Backend, g *Backend) {
 	for _, s := range convShapes {
 		for _, relu := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%+v relu=%v", s, relu), func(t *testing.T) {

@@ -41,6 +41,9 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	info := Info{Backend: "WebGPU", Type: "browser"}
 	if ai := ad.Get("info"); ai.Truthy() {
 		info.Vendor, info.Name, info.Driver = ai.Get("vendor").String(), ai.Get("architecture").String(), ai.Get("description").String()
+		if ai.Get("isFallbackAdapter").Truthy() || ad.Get("isFallbackAdapter").Truthy() {
+			info.Type = "cpu" // the browser says it is a software adapter (SwiftShader)
+		}
 	}
 	dl := dv.Get("limits")
 	info.MaxStorageBinding = uint64(dl.Get("maxStorageBufferBindingSize").Float())

@@ -4,14 +4,20 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/emc2ml/emc2/core/backend/cpu"
 )
 
 // TestLinearParity checks the GEMM kernel through Linear and LinearBack (all three products, bias,
 // ReLU, ReLU mask, column sums) against the CPU reference, on shapes that are not multiples of the
 // 32×32 tile. Tolerance: relative L2 ≤ 1e-5 (sums of K ≤ 4k float32 products, in another order than
-// the CPU's: the typical error grows like √K·2⁻²⁴).
+// the CPU's: the typical error grows like √K·2⁻²⁴). Both kernel versions are checked.
 func TestLinearParity(t *testing.T) {
 	c, g := backends(t)
+	bothKernels(t, g, func(t *testing.T) { linearParity(t, c, g) })
+}
+
+func linearParity(t *testing.T, c *cpu.Backend, g *Backend) {
 	for _, s := range []struct{ m, k, n int }{{5, 7, 3}, {64, 100, 37}, {130, 33, 65}} {
 		for _, relu := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%dx%dx%d relu=%v", s.m, s.k, s.n, relu), func(t *testing.T) {
@@ -42,6 +48,10 @@ func TestLinearParity(t *testing.T) {
 // TestSimilarityAndSurrogateParity checks S = F·Fᵀ (with extra columns) and the surrogate backward.
 func TestSimilarityAndSurrogateParity(t *testing.T) {
 	c, g := backends(t)
+	bothKernels(t, g, func(t *testing.T) { similarityParity(t, c, g) })
+}
+
+func similarityParity(t *testing.T, c *cpu.Backend, g *Backend) {
 	rows, cols, d := 12, 18, 10
 	r := rand.New(rand.NewPCG(4, 2))
 	fc, fg := pair(c, g, randVec(r, cols*d))

@@ -52,6 +52,16 @@ func (i Info) String() string {
 	return fmt.Sprintf("%s (%s, %s), max storage binding %d MiB", name, i.Backend, i.Type, i.MaxStorageBinding>>20)
 }
 
+// Software reports whether the adapter runs on the CPU (lavapipe, SwiftShader, llvmpipe), where
+// workgroup barriers are expensive and the register-blocked kernels are fastest.
+func (i Info) Software() bool {
+	if i.Type == "cpu" {
+		return true
+	}
+	s := strings.ToLower(i.Name + " " + i.Vendor + " " + i.Driver)
+	return strings.Contains(s, "llvmpipe") || strings.Contains(s, "lavapipe") || strings.Contains(s, "swiftshader")
+}
+
 // Backend runs the operations on a WebGPU device.
 type Backend struct {
 	dev   *wgpu.Device
@@ -76,6 +86,7 @@ type Backend struct {
 	segTables segCache                // the optimizer's uploaded segment tables (ops_optim.go)
 	allocated uint64                  // bytes of storage buffers created
 	counts    Counts                  // work recorded so far
+	tiled     bool                    // matrix products stage their operands in workgroup memory (SetTiled)
 	profiling bool                    // time every dispatch on its own (profile.go)
 	profile   map[*kernel]*KernelTime // the times measured
 	err       error                   // first error recorded; reported by Flush and Read
@@ -104,7 +115,7 @@ type errorScope interface {
 
 func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
 	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
-		groups: map[groupKey]*wgpu.BindGroup{}, scratch: map[string]*Buf{}}
+		groups: map[groupKey]*wgpu.BindGroup{}, scratch: map[string]*Buf{}, tiled: !info.Software()}
 	var err error
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
@@ -125,6 +136,14 @@ func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error)
 
 // Info describes the adapter.
 func (b *Backend) Info() Info { return b.info }
+
+// SetTiled chooses the kernels of the matrix products and convolutions: tiled ones that stage their
+// operands in workgroup memory (the default on hardware GPUs), or register-blocked ones that read
+// storage directly (the default on software adapters). Both give the same bits; only speed differs.
+func (b *Backend) SetTiled(on bool) { b.tiled = on }
+
+// Tiled reports which kernels the matrix products and convolutions use (SetTiled).
+func (b *Backend) Tiled() bool { return b.tiled }
 
 // AllocatedBytes is the size of all storage buffers created so far (GPU memory in use by the run).
 func (b *Backend) AllocatedBytes() uint64 { return b.allocated }

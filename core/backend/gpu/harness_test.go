@@ -34,6 +34,23 @@ func backends(t *testing.T) (*cpu.Backend, *Backend) {
 	return cpu.New(), shared
 }
 
+// bothKernels runs f once with each version of the matrix-product and convolution kernels
+// (register-blocked and tiled, SetTiled), so that both are checked on every adapter whichever the
+// backend would choose, and restores the choice after.
+func bothKernels(t *testing.T, g *Backend, f func(t *testing.T)) {
+	defer g.SetTiled(g.Tiled())
+	for _, tiled := range []bool{false, true} {
+		name := "register"
+		if tiled {
+			name = "tiled"
+		}
+		t.Run(name, func(t *testing.T) {
+			g.SetTiled(tiled)
+			f(t)
+		})
+	}
+}
+
 // pair allocates the same float32 data on both backends.
 func pair(c *cpu.Backend, g *Backend, v []float32) (backend.Buf, backend.Buf) {
 	a, b := c.Alloc(len(v)), g.Alloc(len(v))

@@ -32,9 +32,9 @@ func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu b
 	if !hasBias {
 		bias = w // the kernel reads no bias, but its layout has the (read-only) binding
 	}
-	entry := "conv3x3"
+	entry := b.pick("conv3x3", "conv3x3_tiled")
 	if flip {
-		entry = "conv3x3_dx"
+		entry = b.pick("conv3x3_dx", "conv3x3_dx_tiled")
 	}
 	params := convParams{N: uint32(n), H: uint32(h), W: uint32(wd), C1: uint32(c1), C2: uint32(c2), Bias: bit(hasBias), Relu: bit(relu)}
 	b.dispatch(entry, params, binds{"A": in, "B": w, "C": out, "D": bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, 32), 1)
@@ -63,7 +63,7 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	}
 	params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(s.Cin), C2: uint32(s.Cout),
 		RowsPerChunk: uint32(rowsPer), Count: uint32(count), Chunks: uint32(chunks)}
-	b.dispatch("conv3x3_dw", params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
+	b.dispatch(b.pick("conv3x3_dw", "conv3x3_dw_tiled"), params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, 32), chunks)
 	if chunks > 1 {
 		gx, gy := grid1D(count)
 		b.dispatch("conv3x3_dw_sum", params, binds{"A": part, "C": dw}, gx, gy, 1)

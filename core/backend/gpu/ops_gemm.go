@@ -11,7 +11,7 @@ type gemmParams struct {
 }
 
 // gemmOp records C = alpha·op(A)·op(B) + beta·C (+ bias) (then ReLU); bias may be nil. A workgroup
-// covers a 32×32 tile of C.
+// covers a 32×32 tile of C, with the kernel SetTiled chose.
 func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, alpha, beta float32, relu bool) {
 	hasBias := bias != nil
 	if !hasBias {
@@ -19,7 +19,16 @@ func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, 
 	}
 	params := gemmParams{M: uint32(m), N: uint32(n), K: uint32(k), TransA: bit(transA), TransB: bit(transB),
 		Alpha: alpha, Beta: beta, Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch("gemm", params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
+	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
+}
+
+// pick returns the version of a matrix-product kernel that SetTiled chose (two constants, so that
+// the per-dispatch path allocates nothing).
+func (b *Backend) pick(register, tiled string) string {
+	if b.tiled {
+		return tiled
+	}
+	return register
 }
 
 // elemParams is struct Params of shaders/elementwise.wgsl.

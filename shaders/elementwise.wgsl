@@ -5,6 +5,7 @@
 struct Params {
   n: u32,      // elements (relu_mask) or columns (col_sums)
   rows: u32,   // col_sums: rows to sum
+  chunk: u32,  // col_sums: rows per invocation
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> X: array<f32>;
@@ -17,12 +18,15 @@ fn relu_mask(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   if (i < p.n && Y[i] <= 0.0) { X[i] = 0.0; }
 }
 
-// col_sums: Y[j] = Σ_r X[r·n + j], one invocation per column, rows summed in order (deterministic).
+// col_sums: Y[z·n + j] = Σ X[r·n + j] over the rows r of chunk z (gid.y), in order, so the result is
+// deterministic; the host adds the chunks' rows with a second col_sums when there are several.
 @compute @workgroup_size(WG)
 fn col_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
   if (j >= p.n) { return; }
+  let first = gid.y * p.chunk;
+  let last = min(first + p.chunk, p.rows);
   var s = 0.0;
-  for (var r = 0u; r < p.rows; r++) { s = s + X[r * p.n + j]; }
-  Y[j] = s;
+  for (var r = first; r < last; r++) { s = s + X[r * p.n + j]; }
+  Y[gid.y * p.n + j] = s;
 }

@@ -90,7 +90,7 @@ func TestParamsMismatchIsCaught(t *testing.T) {
 		params any
 		want   string
 	}{
-		{elemParams{}, "Go has 2 fields"},
+		{elemParams{}, "Go has 3 fields"},
 		{swapped{}, "member 5 is alpha in WGSL, Beta in Go"},
 		{retyped{}, "alpha is f32 in WGSL, uint32"},
 		{0, "not a struct"},
@@ -108,7 +108,7 @@ func TestLoadFamilyRejectsMismatch(t *testing.T) {
 	src, err := shaders.Source("elementwise")
 	require.NoError(t, err)
 	err = g.loadFamily("shaders/elementwise.wgsl", src, gemmParams{})
-	require.ErrorContains(t, err, "shaders/elementwise.wgsl: struct Params (2 members, 2 words) does not match Go's gpu.gemmParams")
+	require.ErrorContains(t, err, "shaders/elementwise.wgsl: struct Params (3 members, 3 words) does not match Go's gpu.gemmParams")
 }
 
 // TestDispatchChecksParamsAndBindings records dispatches with the wrong parameter struct, a missing

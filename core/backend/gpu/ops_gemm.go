@@ -32,7 +32,7 @@ func (b *Backend) pick(register, tiled string) string {
 }
 
 // elemParams is struct Params of shaders/elementwise.wgsl.
-type elemParams struct{ N, Rows uint32 }
+type elemParams struct{ N, Rows, Chunk uint32 }
 
 // grid1D spreads n invocations of wg-wide workgroups over a 2-D grid when needed.
 func grid1D(n int) (x, y int) { return grid2D(ceilDiv(n, wg)) }
@@ -42,8 +42,22 @@ func (b *Backend) reluMask(dy, y *Buf, n int) {
 	b.dispatch("relu_mask", elemParams{N: uint32(n)}, binds{"X": dy, "Y": y}, x, gy, 1)
 }
 
+// colSumsChunk is the most rows one col_sums invocation adds: a convolution's bias gradient sums
+// N·H·W rows (50,176 at B = 32), which one invocation per column would add alone.
+const colSumsChunk = 256
+
+// colSums records db[j] = Σ_r g[r·n + j]: partial sums over chunks of rows in parallel, then their
+// sum, both in a fixed order (deterministic).
 func (b *Backend) colSums(db, g *Buf, rows, n int) {
-	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows)}, binds{"X": g, "Y": db}, ceilDiv(n, wg), 1, 1)
+	chunk := max(colSumsChunk, ceilDiv(rows, 65535))
+	chunks := ceilDiv(rows, chunk)
+	if chunks == 1 {
+		b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(rows)}, binds{"X": g, "Y": db}, ceilDiv(n, wg), 1, 1)
+		return
+	}
+	part := b.scratchBuf("col_sums", chunks*n)
+	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(chunk)}, binds{"X": g, "Y": part}, ceilDiv(n, wg), chunks, 1)
+	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(chunks), Chunk: uint32(chunks)}, binds{"X": part, "Y": db}, ceilDiv(n, wg), 1, 1)
 }
 
 func buf(x backend.Buf) *Buf {

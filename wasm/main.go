@@ -125,6 +125,12 @@ func main() {
 	for c := range queue {
 		if err := execute(ctx, &s, emit, c); err != nil {
 			fail(c.Cmd, err)
+		} else if c.Cmd == "load" {
+			// Compile the GPU kernels while the user looks at the data, so that Train starts at once.
+			warm := command{Command: session.Command{Cmd: "warm"}}
+			if err := execute(ctx, &s, emit, warm); err != nil {
+				fail(warm.Cmd, err)
+			}
 		}
 	}
 }
@@ -151,6 +157,8 @@ func execute(ctx context.Context, sp **session.Session, emit func(session.Event)
 		return fmt.Errorf("load: no files")
 	case c.Cmd == "load":
 		return s.Load(*c.source())
+	case c.Cmd == "warm":
+		return s.Warm()
 	case c.Cmd == "start":
 		cfg, err := c.StartConfig()
 		if err != nil {

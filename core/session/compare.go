@@ -51,11 +51,7 @@ func (s *Session) Compare(ctx context.Context, plan compare.Plan, done []compare
 			return fmt.Errorf("compare: the kept runs were trained on %q, but the loaded data is %q", r.Summary.Config.Data, s.info.Spec)
 		}
 	}
-	s.dropRun() // frees the current run's device memory; every run of the plan opens its own backend
-	if s.be != nil {
-		s.be.Close()
-		s.be = nil
-	}
+	s.dropRun() // frees the current run's device memory; every run of the plan has its own backend
 	ctx, finish := s.interruptible(ctx)
 	defer finish()
 	s.setState(Running, "comparing")
@@ -83,13 +79,17 @@ func (s *Session) Compare(ctx context.Context, plan compare.Plan, done []compare
 	}
 }
 
-// openChecked opens a backend for one run of a plan and checks that the data fits it.
-func (s *Session) openChecked() (be backend.Backend, err error) {
-	be, err = s.open()
-	if err != nil {
-		return nil, err
+// openChecked opens a backend for one run of a plan — the first run takes the one Warm opened — and
+// checks that the data fits it.
+func (s *Session) openChecked() (backend.Backend, error) {
+	if s.be == nil {
+		be, err := s.open()
+		if err != nil {
+			return nil, err
+		}
+		s.be = be
 	}
-	s.be = be
+	be := s.be
 	sc := s.scaleCheck()
 	s.be = nil
 	if !sc.Fits {

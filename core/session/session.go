@@ -305,6 +305,26 @@ func (s *Session) backend() (backend.Backend, error) {
 	return s.be, nil
 }
 
+// Warm opens the compute backend ahead of the first run — on a GPU: the device and every compiled
+// kernel — so that pressing Train starts training instead of compiling. The page's engine calls it
+// after each load, while the user looks at the data. It does nothing without data or with a backend
+// already open, and says what it does on the status line; when the data does not fit the adapter it
+// says so now rather than at Train.
+func (s *Session) Warm() error {
+	if err := s.busy("prepare the backend"); err != nil || s.split == nil || s.be != nil {
+		return err
+	}
+	s.emit(Event{Type: EvStatus, Data: StatusInfo{Message: "preparing the compute backend (compiling the GPU kernels)"}})
+	if _, err := s.backend(); err != nil {
+		return fmt.Errorf("prepare the backend: %w", err)
+	}
+	s.setState(s.State(), "Ready to train.")
+	if !s.info.Scale.Fits {
+		return errors.New(s.info.Scale.Why)
+	}
+	return nil
+}
+
 // Start begins a new run with cfg on the loaded data and trains until the run ends or is paused
 // or stopped. cfg.Data is set to the dataset's spec.
 func (s *Session) Start(ctx context.Context, cfg train.Config) error {

@@ -369,6 +369,31 @@ type closeCounter struct {
 
 func (c closeCounter) Close() { *c.closed++; c.Backend.Close() }
 
+// TestWarmOpensTheBackendBeforeTheRun: Warm opens the backend once, after data; the first run uses it
+// (no second open), and a dataset the adapter cannot bind is reported by Warm.
+func TestWarmOpensTheBackendBeforeTheRun(t *testing.T) {
+	rec := &recorder{}
+	opened := 0
+	s := New(rec.emit, func() (backend.Backend, error) {
+		opened++
+		return smallGPU{cpu.New(), 1 << 20}, nil
+	}, Options{})
+	require.NoError(t, s.Warm(), "without data: nothing to do")
+	assert.Zero(t, opened)
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	require.NoError(t, s.Warm())
+	require.NoError(t, s.Warm(), "already open: nothing to do")
+	assert.Equal(t, 1, opened)
+	assert.Equal(t, "preparing the compute backend (compiling the GPU kernels)", rec.last(EvStatus).Data.(StatusInfo).Message)
+	assert.Equal(t, StateInfo{State: Ready, Message: "Ready to train."}, rec.last(EvState).Data)
+	require.NoError(t, s.Start(context.Background(), tinyConfig("simclr")))
+	assert.Equal(t, 1, opened, "the run trains on the warmed backend")
+
+	small := New(rec.emit, func() (backend.Backend, error) { return smallGPU{cpu.New(), 4096}, nil }, Options{})
+	require.NoError(t, small.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	require.ErrorContains(t, small.Warm(), "but this adapter binds at most 4.0 KiB")
+}
+
 func TestEachRunGetsAFreshBackend(t *testing.T) {
 	rec := &recorder{}
 	opened, closed := 0, 0

@@ -69,12 +69,14 @@ function onEvent({ type, data, bytes }) {
       compareMethods(data);
       break;
     case 'status':
-      if (app.state === 'running') $('run-status').textContent = `${data.message[0].toUpperCase()}${data.message.slice(1)}…`;
+      // What the engine is doing while it trains, or before (compiling the GPU kernels after a load).
+      if (app.state === 'running' || app.state === 'ready') $('run-status').textContent = `${data.message[0].toUpperCase()}${data.message.slice(1)}…`;
       break;
     case 'decode':
       showDecoding(data);
       break;
     case 'data':
+      app.dataMs ??= performance.now();
       clearError();
       if (app.run) clearRun();
       showData(data, bytes);
@@ -96,6 +98,7 @@ function onEvent({ type, data, bytes }) {
       chainState();
       break;
     case 'state':
+      if (data.message === 'Ready to train.') app.readyMs ??= performance.now();
       setState(data);
       break;
     case 'progress':

@@ -18,6 +18,8 @@ export const app = (window.emc2 = {
   files: [], // files the engine exported (and the page downloaded)
   chain: null, // the last chain report of the chain inspector
   embedding: null, // the last PCA embedding
+  dataMs: null, // navigation → the first data shown
+  readyMs: null, // navigation → the engine warm after that data ("Ready to train.": GPU kernels compiled)
   firstStepMs: null, // navigation → first progress event
   saved: undefined, // the saved run in OPFS (null: none), once the worker has looked
   methods: null, // the engine's method table ('methods' event)

@@ -23,7 +23,9 @@ import (
 // kernel is one entry point's pipeline and what its dispatches must supply.
 type kernel struct {
 	entry, file string
-	pipe        *wgpu.ComputePipeline
+	pipe        *wgpu.ComputePipeline // nil until first used, for the kernels SetTiled did not choose
+	mod         *wgpu.ShaderModule
+	layout      *wgpu.PipelineLayout
 	bgl         *wgpu.BindGroupLayout
 	params      reflect.Type      // the Go twin of the family's Params
 	offsets     []int             // byte offset of each of its fields in the uniform slot
@@ -111,13 +113,35 @@ func (b *Backend) loadFamily(file, src string, params any) error {
 		if err != nil {
 			return fmt.Errorf("gpu: %s: pipeline layout: %w", label, err)
 		}
-		pipe, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: pl,
-			Compute: wgpu.ProgrammableStageDescriptor{Module: mod, EntryPoint: e.Name}})
-		if err != nil {
-			return fmt.Errorf("gpu: %s: pipeline: %w", label, err)
+		k := &kernel{entry: e.Name, file: file, mod: mod, layout: pl, bgl: bgl, params: pt, offsets: offsets, binds: e.Bindings}
+		b.kernels[e.Name] = k
+		if !b.otherVariant(m, e.Name) {
+			if err := b.compile(k); err != nil {
+				return err
+			}
 		}
-		b.kernels[e.Name] = &kernel{entry: e.Name, file: file, pipe: pipe, bgl: bgl, params: pt, offsets: offsets, binds: e.Bindings}
 	}
+	return nil
+}
+
+// otherVariant reports whether entry is the version of a matrix-product kernel that SetTiled did not
+// choose (name_tiled, or name when m has name_tiled): it is compiled only if it is ever used, which
+// spares software adapters, and the browser, compiling kernels they never run.
+func (b *Backend) otherVariant(m *shaders.Module, entry string) bool {
+	if strings.HasSuffix(entry, "_tiled") {
+		return !b.tiled
+	}
+	return b.tiled && slices.ContainsFunc(m.Entries, func(e shaders.Entry) bool { return e.Name == entry+"_tiled" })
+}
+
+// compile creates the kernel's pipeline.
+func (b *Backend) compile(k *kernel) error {
+	pipe, err := b.dev.CreateComputePipeline(&wgpu.ComputePipelineDescriptor{Layout: k.layout,
+		Compute: wgpu.ProgrammableStageDescriptor{Module: k.mod, EntryPoint: k.entry}})
+	if err != nil {
+		return fmt.Errorf("gpu: %s:%s: pipeline: %w", k.file, k.entry, err)
+	}
+	k.pipe = pipe
 	return nil
 }
 
@@ -167,6 +191,12 @@ func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 	if err != nil {
 		b.fail(err)
 		return
+	}
+	if k.pipe == nil {
+		if err := b.compile(k); err != nil {
+			b.fail(err)
+			return
+		}
 	}
 	if b.profiling {
 		b.submit() // what was recorded before is not this kernel's time

@@ -3,7 +3,6 @@ package shaders
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -151,7 +150,13 @@ func Parse(src string) (*Module, error) {
 				seen[id] = true
 			}
 		}
-		slices.SortFunc(entry.Bindings, func(a, b Binding) int { return a.Index - b.Index })
+		// Insertion sort by binding index (unique, and a handful per entry point): slices.SortFunc
+		// would instantiate 23 KB of pdqsort for Binding in the browser engine.
+		for i := 1; i < len(entry.Bindings); i++ {
+			for j := i; j > 0 && entry.Bindings[j].Index < entry.Bindings[j-1].Index; j-- {
+				entry.Bindings[j], entry.Bindings[j-1] = entry.Bindings[j-1], entry.Bindings[j]
+			}
+		}
 		m.Entries = append(m.Entries, entry)
 	}
 	m.Consts = consts(src)

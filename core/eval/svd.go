@@ -10,15 +10,17 @@ import (
 // engine, and agrees with it to a few ε·σ_max (svd_test.go). A wide matrix is transposed first, so
 // that cols ≤ rows; then:
 //
-//  1. symEigen diagonalises the small Gram matrix G = AᵀA = V·Λ·Vᵀ, and σ_k = √λ_k.
+//  1. The eigenvalues of the small Gram matrix G = AᵀA = V·Λ·Vᵀ (Householder reduction to
+//     tridiagonal form, then the implicit QR algorithm) give σ_k = √λ_k.
 //  2. Forming G rounds at ε·σ_max², so √λ_k is only as good as an SVD's σ_k when σ_k is not small:
 //     for the eigenvalues below refineBelow·λ_max (the near-zero directions that centring, a wide
 //     matrix or a collapsed representation bring, which weigh in the effective rank), σ is
 //     recomputed as the singular values of B = A·V_small, recursively. B holds only those
 //     directions, so its own Gram matrix rounds at ε times their scale, not σ_max's.
 //
-// Its cost is about the SVD's: rows·cols²/2 for G and a few cols³ for its eigenvectors, then the
-// same for B, whose width is the number of small singular values.
+// Its cost is about the SVD's: rows·cols²/2 for G and (4/3)·cols³ for its eigenvalues. Only when
+// some are small does it add a few cols³ for the eigenvectors, and the same again for B, whose
+// width is the number of small singular values (most of them, for a collapsed representation).
 func singularValues(a []float64, rows, cols int) []float64 {
 	if rows < cols {
 		t := make([]float64, len(a))

@@ -3,8 +3,6 @@ package shaders
 import (
 	"fmt"
 	"math"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -78,38 +76,36 @@ type Module struct {
 	Idents      []string // every identifier the code mentions, once each
 }
 
-var (
-	reUniform = regexp.MustCompile(`@group\(0\)\s*@binding\(0\)\s*var<uniform>\s*p\s*:\s*(\w+)\s*;`)
-	reStorage = regexp.MustCompile(`@group\(0\)\s*@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>\s*(\w+)\s*:`)
-	reEntry   = regexp.MustCompile(`@compute\s*@workgroup_size\([^)]*\)\s*fn\s+(\w+)`)
-	reFn      = regexp.MustCompile(`\bfn\s+(\w+)\s*\(`)
-	reConst   = regexp.MustCompile(`(?m)^const\s+(\w+)`)
-	reIdent   = regexp.MustCompile(`\.?\b[A-Za-z_]\w*`)
-	reComment = regexp.MustCompile(`(?s)//[^\n]*|/\*.*?\*/`)
-)
-
 // Parse reads the declarations of a kernel family's WGSL (includes expanded): the uniform Params
 // struct and its layout, the storage bindings, the entry points and the bindings each one uses.
 // It is a small pattern-based reader for the conventions of this folder, not a WGSL compiler; the
-// device's compiler still checks everything else.
+// device's compiler still checks everything else. The patterns are matched by a hand-written
+// scanner (scan.go), not regexp, which would add about 0.3 MB to the browser engine; each one
+// documents the regular expression it stands for.
 func Parse(src string) (*Module, error) {
-	src = reComment.ReplaceAllString(src, "")
+	src = stripComments(src)
 	m := &Module{}
-	u := reUniform.FindStringSubmatch(src)
-	if u == nil {
+	_, u, ok := find(src, 0, uniformPat)
+	if !ok {
 		return nil, fmt.Errorf("no `@group(0) @binding(0) var<uniform> p: Params;` declaration")
 	}
-	body, err := structBody(src, u[1])
+	params := u[0]
+	body, err := structBody(src, params)
 	if err != nil {
 		return nil, err
 	}
 	if m.Params, m.ParamsBytes, err = layout(body); err != nil {
-		return nil, fmt.Errorf("struct %s: %w", u[1], err)
+		return nil, fmt.Errorf("struct %s: %w", params, err)
 	}
 	globals := map[string]Binding{}
-	for _, s := range reStorage.FindAllStringSubmatch(src, -1) {
-		i, _ := strconv.Atoi(s[1])
-		b := Binding{Index: i, Name: s[3], ReadOnly: s[2] == "read"}
+	for at := 0; ; {
+		end, s, ok := find(src, at, storagePat) // s: index, access, name
+		if !ok {
+			break
+		}
+		at = end
+		i, _ := strconv.Atoi(s[0])
+		b := Binding{Index: i, Name: s[2], ReadOnly: s[1] == "read"}
 		for _, o := range m.Bindings {
 			if o.Index == i || o.Name == b.Name {
 				return nil, fmt.Errorf("bindings %d (%s) and %d (%s) clash", o.Index, o.Name, i, b.Name)
@@ -119,18 +115,29 @@ func Parse(src string) (*Module, error) {
 		globals[b.Name] = b
 	}
 	fns := map[string][]string{} // function → identifiers in its body
-	for _, loc := range reFn.FindAllStringSubmatchIndex(src, -1) {
-		name := src[loc[2]:loc[3]]
-		b, err := braces(src, loc[1])
+	for at := 0; ; {
+		end, f, ok := find(src, at, fnPat)
+		if !ok {
+			break
+		}
+		at = end
+		name := f[0]
+		b, err := braces(src, end)
 		if err != nil {
 			return nil, fmt.Errorf("fn %s: %w", name, err)
 		}
 		fns[name] = idents(b)
 	}
-	for _, e := range reEntry.FindAllStringSubmatch(src, -1) {
-		entry := Entry{Name: e[1]}
-		seen := map[string]bool{e[1]: true}
-		todo := []string{e[1]}
+	for at := 0; ; {
+		end, e, ok := find(src, at, entryPat)
+		if !ok {
+			break
+		}
+		at = end
+		name := e[0]
+		entry := Entry{Name: name}
+		seen := map[string]bool{name: true}
+		todo := []string{name}
 		for len(todo) > 0 {
 			f := todo[0]
 			todo = todo[1:]
@@ -143,36 +150,27 @@ func Parse(src string) (*Module, error) {
 				seen[id] = true
 			}
 		}
-		slices.SortFunc(entry.Bindings, func(a, b Binding) int { return a.Index - b.Index })
+		// Insertion sort by binding index (unique, and a handful per entry point): slices.SortFunc
+		// would instantiate 23 KB of pdqsort for Binding in the browser engine.
+		for i := 1; i < len(entry.Bindings); i++ {
+			for j := i; j > 0 && entry.Bindings[j].Index < entry.Bindings[j-1].Index; j-- {
+				entry.Bindings[j], entry.Bindings[j-1] = entry.Bindings[j-1], entry.Bindings[j]
+			}
+		}
 		m.Entries = append(m.Entries, entry)
 	}
-	for _, c := range reConst.FindAllStringSubmatch(src, -1) {
-		m.Consts = append(m.Consts, c[1])
-	}
+	m.Consts = consts(src)
 	m.Idents = idents(src)
 	return m, nil
 }
 
-// idents returns the distinct identifiers of code, skipping member names (after a dot).
-func idents(code string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, id := range reIdent.FindAllString(code, -1) {
-		if !strings.HasPrefix(id, ".") && !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // structBody returns the text between the braces of `struct name { ... }`.
 func structBody(src, name string) (string, error) {
-	loc := regexp.MustCompile(`\bstruct\s+` + regexp.QuoteMeta(name) + `\s*\{`).FindStringIndex(src)
-	if loc == nil {
+	end, _, ok := find(src, 0, structPat(name))
+	if !ok {
 		return "", fmt.Errorf("no struct %s", name)
 	}
-	return braces(src, loc[1]-1)
+	return braces(src, end-1)
 }
 
 // braces returns the text inside the first balanced pair of braces at or after src[from].
@@ -208,8 +206,8 @@ func layout(body string) ([]Field, int, error) {
 		if !ok || name == "" || typ == "" {
 			return nil, 0, fmt.Errorf("cannot read member %q", decl)
 		}
-		if m := reVec.FindStringSubmatch(typ); m != nil && m[3] != "" {
-			typ = "vec" + m[1] + "<" + m[3] + "32>" // vec4f → vec4<f32>
+		if n, short, ok := vecType(typ); ok && short != "" {
+			typ = "vec" + n + "<" + short + "32>" // vec4f → vec4<f32>
 		}
 		a, size, err := typeLayout(typ)
 		if err != nil {
@@ -245,25 +243,22 @@ func splitTop(body string) []string {
 	return out
 }
 
-var reVec = regexp.MustCompile(`^vec([234])(?:<(u32|i32|f32)>|([uif]))$`)
-var reArray = regexp.MustCompile(`^array<(.+),(\d+)u?>$`)
-
 // typeLayout returns the alignment and size of a host-shareable type in a uniform buffer.
 func typeLayout(t string) (align, size int, err error) {
 	switch t {
 	case "u32", "i32", "f32":
 		return 4, 4, nil
 	}
-	if m := reVec.FindStringSubmatch(t); m != nil {
-		n := int(m[1][0] - '0')
+	if c, _, ok := vecType(t); ok {
+		n := int(c[0] - '0')
 		return map[int]int{2: 8, 3: 16, 4: 16}[n], 4 * n, nil
 	}
-	if m := reArray.FindStringSubmatch(t); m != nil {
-		a, s, err := typeLayout(m[1])
+	if elem, count, ok := arrayType(t); ok {
+		a, s, err := typeLayout(elem)
 		if err != nil {
 			return 0, 0, err
 		}
-		n, _ := strconv.Atoi(m[2])
+		n, _ := strconv.Atoi(count)
 		stride := roundUp(roundUp(s, a), 16) // uniform arrays have a 16-byte stride
 		return roundUp(a, 16), n * stride, nil
 	}

@@ -1,10 +1,6 @@
 package eval
 
-import (
-	"math"
-
-	"gonum.org/v1/gonum/mat"
-)
+import "math"
 
 // uniformityBlockRows is the number of anchor rows per Uniformity work unit.
 const uniformityBlockRows = 32
@@ -115,8 +111,7 @@ func mergeLSE(m1, s1, m2, s2 float64) (float64, float64) {
 // the d×d identity has effective rank d−1.
 //
 // EffectiveRank returns 0 when the centred matrix is zero, and NaN when
-// n < 1, d < 1, len(x) differs from n·d, x holds non-finite values, or the
-// SVD fails.
+// n < 1, d < 1, len(x) differs from n·d, or x holds non-finite values.
 func EffectiveRank(x []float32, n, d int) float64 {
 	if n < 1 || checkMatrix("effective rank", x, n, d) != nil || checkFinite("effective rank", x) != nil {
 		return math.NaN()
@@ -132,11 +127,7 @@ func EffectiveRank(x []float32, n, d int) float64 {
 			data[i*d+j] -= mean
 		}
 	}
-	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(n, d, data), mat.SVDNone) {
-		return math.NaN()
-	}
-	sigma := svd.Values(nil)
+	sigma := singularValues(data, n, d)
 	var total float64
 	for _, s := range sigma {
 		total += s

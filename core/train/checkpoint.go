@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/mcmc"
 	"hash/crc32"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -140,21 +138,26 @@ func (c *Checkpoint) Marshal() ([]byte, error) {
 		}
 		size += 4 * n
 	}
-	var buf bytes.Buffer
-	buf.Grow(size)
-	buf.WriteString(ckptMagic)
-	_ = binary.Write(&buf, binary.LittleEndian, uint32(ckptVersion))
-	_ = binary.Write(&buf, binary.LittleEndian, uint32(len(hdr)))
-	buf.Write(hdr)
+	// Appended by hand rather than with binary.Write, whose reflection adds 60 KB to the browser
+	// engine: the same little-endian bytes.
+	le := binary.LittleEndian
+	buf := make([]byte, 0, size)
+	buf = append(buf, ckptMagic...)
+	buf = le.AppendUint32(buf, uint32(ckptVersion))
+	buf = le.AppendUint32(buf, uint32(len(hdr)))
+	buf = append(buf, hdr...)
 	for _, ti := range c.Tensors {
 		if ti.Kind == "u32" {
-			_ = binary.Write(&buf, binary.LittleEndian, c.U32[ti.Name])
+			for _, x := range c.U32[ti.Name] {
+				buf = le.AppendUint32(buf, x)
+			}
 		} else {
-			_ = binary.Write(&buf, binary.LittleEndian, c.F32[ti.Name])
+			for _, x := range c.F32[ti.Name] {
+				buf = le.AppendUint32(buf, math.Float32bits(x))
+			}
 		}
 	}
-	_ = binary.Write(&buf, binary.LittleEndian, crc32.ChecksumIEEE(buf.Bytes()))
-	return buf.Bytes(), nil
+	return le.AppendUint32(buf, crc32.ChecksumIEEE(buf)), nil
 }
 
 // Save writes the checkpoint atomically to path.
@@ -207,18 +210,20 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 	if crc32.ChecksumIEEE(body) != sum {
 		return nil, errors.New("checksum mismatch: the file is truncated or corrupt")
 	}
-	r := bytes.NewReader(body[len(ckptMagic):])
-	var ver, hl uint32
-	_ = binary.Read(r, binary.LittleEndian, &ver)
-	_ = binary.Read(r, binary.LittleEndian, &hl)
+	// r is what is left to read (at least the 8 bytes of the version and header length, by the
+	// length check above).
+	le := binary.LittleEndian
+	r := body[len(ckptMagic):]
+	ver, hl := le.Uint32(r), le.Uint32(r[4:])
+	r = r[8:]
 	if ver != ckptVersion {
 		return nil, fmt.Errorf("format version %d, this build reads %d", ver, ckptVersion)
 	}
-	if hl > maxHeader || int(hl) > r.Len() {
+	if hl > maxHeader || int(hl) > len(r) {
 		return nil, fmt.Errorf("header length %d is out of range", hl)
 	}
-	hdr := make([]byte, hl)
-	_, _ = io.ReadFull(r, hdr)
+	hdr := r[:hl]
+	r = r[hl:]
 	c := &Checkpoint{}
 	if err := json.Unmarshal(hdr, c); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
@@ -237,17 +242,21 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 			return nil, fmt.Errorf("tensor %s is stored twice", ti.Name)
 		}
 		seen[ti.Name] = true
-		if ti.Len < 0 || ti.Len > r.Len()/4 {
+		if ti.Len < 0 || ti.Len > len(r)/4 {
 			return nil, fmt.Errorf("tensor %s: length %d exceeds the file", ti.Name, ti.Len)
 		}
 		switch ti.Kind {
 		case "u32":
 			v := make([]uint32, ti.Len)
-			_ = binary.Read(r, binary.LittleEndian, v)
+			for i := range v {
+				v[i] = le.Uint32(r[4*i:])
+			}
 			c.U32[ti.Name] = v
 		case "f32":
 			v := make([]float32, ti.Len)
-			_ = binary.Read(r, binary.LittleEndian, v)
+			for i := range v {
+				v[i] = math.Float32frombits(le.Uint32(r[4*i:]))
+			}
 			for _, x := range v {
 				if math.IsNaN(float64(x)) {
 					return nil, fmt.Errorf("tensor %s holds NaN", ti.Name)
@@ -257,9 +266,10 @@ func ParseCheckpoint(b []byte) (*Checkpoint, error) {
 		default:
 			return nil, fmt.Errorf("tensor %s: unknown kind %q", ti.Name, ti.Kind)
 		}
+		r = r[4*ti.Len:]
 	}
-	if r.Len() != 0 {
-		return nil, fmt.Errorf("%d unexpected bytes after the tensors", r.Len())
+	if len(r) != 0 {
+		return nil, fmt.Errorf("%d unexpected bytes after the tensors", len(r))
 	}
 	for name, v := range c.U32 {
 		for i, x := range v {

@@ -78,3 +78,26 @@ func TestParseCheckpointBadBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestMarshalLayout pins the file layout Marshal writes (it appends the bytes by hand): magic,
+// version, header length, the JSON header, each tensor's values little-endian in header order
+// (NaN and infinity bits included), the CRC-32 of all that; and ParseCheckpoint reads it back.
+func TestMarshalLayout(t *testing.T) {
+	c := seedCheckpoint("emc2-fresh", 64, 3)
+	c.F32["optim.m"][0] = float32(math.Copysign(0, -1))
+	hdr, err := json.Marshal(c)
+	require.NoError(t, err)
+	var payload []byte
+	for _, v := range []float32{1, -2, 0.5, float32(math.Copysign(0, -1)), float32(math.Inf(1))} {
+		payload = binary.LittleEndian.AppendUint32(payload, math.Float32bits(v))
+	}
+	payload = binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(payload, 0), 63)
+	b, err := c.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, ckptBytes(ckptVersion, hdr, uint32(len(hdr)), payload), b)
+	back, err := ParseCheckpoint(b)
+	require.NoError(t, err)
+	require.Equal(t, c.F32, back.F32)
+	require.Equal(t, c.U32, back.U32)
+	require.Equal(t, math.Float32bits(c.F32["optim.m"][0]), math.Float32bits(back.F32["optim.m"][0]))
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/emc2ml/emc2/core/train"
 	"github.com/stretchr/testify/require"
 )
 
@@ -66,6 +67,31 @@ func TestTiledConvEqualsRegister(t *testing.T) {
 				return append(append(read(t, g, y), read(t, g, dx)...), read(t, g, dw)...)
 			})
 			require.Equal(t, reg, tiled)
+		})
+	}
+}
+
+// TestTiledStepEqualsRegister: since every tiled kernel gives its twin's bits, three whole training
+// steps (every convolution, GEMM and the optimizer after them) must leave the same weights and loss.
+func TestTiledStepEqualsRegister(t *testing.T) {
+	_, g := backends(t)
+	split := stepSplit(t, 64, 32)
+	for _, m := range []string{"simclr", "emc2-cached"} {
+		t.Run(m, func(t *testing.T) {
+			var loss [2]float64
+			reg, tiled := runBoth(g, func() []float32 {
+				tr, err := train.NewTrainer(g, stepConfig(t, m), split.Train)
+				require.NoError(t, err)
+				for range 3 {
+					tr.TrainStep()
+				}
+				st, err := tr.ReadStats()
+				require.NoError(t, err)
+				loss[bit(g.Tiled())] = st.Loss
+				return read(t, g, tr.Enc.Params)
+			})
+			require.Equal(t, loss[0], loss[1], "loss")
+			require.Equal(t, reg, tiled, "weights")
 		})
 	}
 }

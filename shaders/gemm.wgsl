@@ -3,7 +3,7 @@
 // row-major, op(A) m×k, op(B) k×n. A workgroup of 8×8 invocations covers a 32×32 tile of C; each
 // invocation computes a 4×4 block. Two kernels do it, chosen by adapter (Backend.Tiled):
 //   gemm:       every operand read straight from storage, no workgroup memory: barriers are expensive
-//               on software adapters (lavapipe, SwiftShader), where this ran 3–4× faster than gemm_tiled.
+//               on software adapters (lavapipe, SwiftShader), where this ran 2.4× faster than gemm_tiled.
 //               Rows or columns past the edge read clamped garbage that only feeds outputs which are
 //               never stored, so loads need no bounds checks.
 //   gemm_tiled: the workgroup stages 32×32 blocks of op(A) and op(B) in workgroup memory and reuses each

@@ -28,8 +28,12 @@ func openBackend(name string, log io.Writer) (backend.Backend, error) {
 				fmt.Fprintf(log, "backend: cpu (the only WebGPU adapter is a software one, %s; --backend gpu uses it)\n", i)
 				return cpu.New(), nil
 			}
-			fmt.Fprintf(log, "backend: gpu on %s; limits: storage binding %d MiB, buffer %d MiB, %d invocations per workgroup\n",
-				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations)
+			kernels := "register-blocked (software adapter)"
+			if g.Tiled() {
+				kernels = "tiled (hardware GPU)"
+			}
+			fmt.Fprintf(log, "backend: gpu on %s; limits: storage binding %d MiB, buffer %d MiB, %d invocations per workgroup; %s GEMM and convolution kernels\n",
+				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations, kernels)
 			return g, nil
 		}
 		if name == "gpu" {

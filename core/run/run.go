@@ -118,6 +118,7 @@ type Info struct {
 	TotalSteps    int          `json:"total_steps"`
 	Step          int          `json:"step"`      // where this stretch of training starts
 	GPUBytes      uint64       `json:"gpu_bytes"` // device memory allocated (0 when the backend does not say)
+	GPUKernels    string       `json:"gpu_kernels,omitempty"` // GPU: "tiled" or "register" GEMM/convolution kernels
 }
 
 // Progress is reported after step 1 and every LogEvery steps.
@@ -229,6 +230,12 @@ func (j *Job) Info() Info {
 		StepsPerEpoch: j.T.StepsPerEpoch(), TotalSteps: j.T.TotalSteps(), Step: j.T.Step}
 	if a, ok := j.be.(interface{ AllocatedBytes() uint64 }); ok {
 		in.GPUBytes = a.AllocatedBytes()
+	}
+	if k, ok := j.be.(interface{ Tiled() bool }); ok {
+		in.GPUKernels = "register"
+		if k.Tiled() {
+			in.GPUKernels = "tiled"
+		}
 	}
 	return in
 }

@@ -9,7 +9,7 @@ import { app, params } from './state.js';
 import { $, clearError, showError, showNotice } from './ui.js';
 import { restart, send } from './engine.js';
 import { loadChartJs, resetCharts } from './charts.js';
-import { capabilities, showCaps } from './views/caps.js';
+import { capabilities, showCaps, showKernels } from './views/caps.js';
 import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
 import { config, initConfig, markInvalid, setForm, showMethods } from './views/config.js';
 import { clearProgress, initRun, runState, showMemory, showProgress } from './views/run.js';
@@ -95,6 +95,7 @@ function onEvent({ type, data, bytes }) {
       markInvalid('');
       setForm(data.config);
       showMemory(data.gpu_bytes, data.wasm_bytes, data.data.bytes);
+      showKernels(data.gpu_kernels);
       chainState();
       break;
     case 'state':

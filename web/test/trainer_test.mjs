@@ -125,6 +125,9 @@ test('the page loads, reports the adapter and loads the built-in data', async ()
   assert.equal(s.data.train, 6000);
   assert.match(await page.textContent('#data-status'), /6000 training \/ 2000 test images, 28×28×1, 10 classes, .* 0 files skipped/);
   assert.equal(s.saved, null, 'a fresh browser profile has no saved run');
+  // The engine compiles its GPU kernels while the data is shown, and then says it is ready.
+  await until(() => window.emc2.readyMs !== null);
+  assert.equal(await page.textContent('#run-status'), 'Ready to train.');
   // The form took the run from the URL.
   assert.equal(await page.inputValue('[name=batch]'), '16');
   console.log(`# page ready (data shown) ${Date.now() - t0} ms after navigation`);
@@ -162,6 +165,8 @@ test('trains, charts update, and pause stores a checkpoint', async () => {
   assert.ok(points['chart-loss'] >= 4, 'a loss point every 5 steps');
   assert.equal(s.evals.length, 2, 'random init and epoch 1');
   assert.match(await page.textContent('#run-status'), /paused at step/);
+  // This machine's adapters run on the CPU, so the engine chose the kernels without workgroup memory.
+  assert.match(await page.textContent('#caps-list'), /GEMM and convolution kernels\s*register-blocked \(for a software adapter\)/);
   assert.match(await page.textContent('#stored'), new RegExp(`step ${pausedAt} of ${totalSteps}`));
   await page.screenshot({ path: path.join(shots, '3-paused.png'), fullPage: true });
 });

@@ -69,3 +69,19 @@ export function showCaps(c, useCPU) {
   }));
   dl.hidden = false;
 }
+
+// showKernels adds which GEMM and convolution kernels the engine chose for this adapter ('started'
+// event's gpu_kernels; absent on the CPU backend).
+export function showKernels(kind) {
+  if (!kind || !app.caps?.ok) return;
+  const text = kind === 'tiled' ? 'tiled in workgroup memory (for a hardware GPU)' : 'register-blocked (for a software adapter)';
+  let dd = $('caps-kernels');
+  if (!dd) {
+    const dt = document.createElement('dt');
+    dt.textContent = 'GEMM and convolution kernels';
+    dd = document.createElement('dd');
+    dd.id = 'caps-kernels';
+    $('caps-list').append(dt, dd);
+  }
+  dd.textContent = text;
+}

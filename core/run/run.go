@@ -116,8 +116,8 @@ type Info struct {
 	Params        int          `json:"params"`
 	StepsPerEpoch int          `json:"steps_per_epoch"`
 	TotalSteps    int          `json:"total_steps"`
-	Step          int          `json:"step"`      // where this stretch of training starts
-	GPUBytes      uint64       `json:"gpu_bytes"` // device memory allocated (0 when the backend does not say)
+	Step          int          `json:"step"`                  // where this stretch of training starts
+	GPUBytes      uint64       `json:"gpu_bytes"`             // device memory allocated (0 when the backend does not say)
 	GPUKernels    string       `json:"gpu_kernels,omitempty"` // GPU: "tiled" or "register" GEMM/convolution kernels
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/emc2ml/emc2/core/backend/gpu"
 	"github.com/emc2ml/emc2/core/data"
 	"github.com/emc2ml/emc2/core/experiment"
+	"github.com/emc2ml/emc2/core/run"
 	"github.com/emc2ml/emc2/core/train"
 )
 
@@ -31,16 +32,7 @@ type BenchRow struct {
 	Passes     int `json:"passes_per_step,omitempty"`
 	Submits    int `json:"submits_per_step,omitempty"`
 	// --profile (GPU): each kernel's wall time per step, run alone with the queue drained around it.
-	Profile []KernelRow `json:"profile,omitempty"`
-}
-
-// KernelRow is one kernel's share of a profiled step.
-type KernelRow struct {
-	Kernel     string  `json:"kernel"`
-	File       string  `json:"file"`
-	Dispatches float64 `json:"dispatches_per_step"`
-	Ms         float64 `json:"ms_per_step"`
-	Share      float64 `json:"share"` // of the profiled step's kernel time
+	Profile []run.KernelRow `json:"profile,omitempty"`
 }
 
 // runBench times training steps per backend, method and batch size on the default data, and prints
@@ -172,7 +164,7 @@ func benchOne(backendName, kernels, method string, batch, steps int, profile boo
 		}
 		row.Dispatches, row.Passes, row.Submits = int(c1.Dispatches-c0.Dispatches), int(c1.Passes-c0.Passes), int(c1.Submits-c0.Submits)
 		if profile {
-			if row.Profile, err = profileSteps(g, t, 3); err != nil {
+			if row.Profile, err = run.Profile(g, t, 3); err != nil {
 				return BenchRow{}, err
 			}
 		}
@@ -180,32 +172,8 @@ func benchOne(backendName, kernels, method string, batch, steps int, profile boo
 	return row, nil
 }
 
-// profileSteps runs n steps with every kernel timed on its own (gpu.Backend.Profile).
-func profileSteps(g *gpu.Backend, t *train.Trainer, n int) ([]KernelRow, error) {
-	g.Profile(true)
-	for range n {
-		t.TrainStep()
-	}
-	_, err := t.ReadStats()
-	g.Profile(false)
-	if err != nil {
-		return nil, err
-	}
-	var total float64
-	kts := g.Profiled()
-	for _, k := range kts {
-		total += k.Seconds
-	}
-	rows := make([]KernelRow, len(kts))
-	for i, k := range kts {
-		rows[i] = KernelRow{Kernel: k.Kernel, File: k.File, Dispatches: float64(k.Dispatches) / float64(n),
-			Ms: 1000 * k.Seconds / float64(n), Share: k.Seconds / total}
-	}
-	return rows, nil
-}
-
 // printProfile prints a profiled step's kernels, slowest first, down to 99 % of the time.
-func printProfile(rows []KernelRow) {
+func printProfile(rows []run.KernelRow) {
 	if len(rows) == 0 {
 		return
 	}

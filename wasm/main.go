@@ -162,9 +162,15 @@ func execute(ctx context.Context, sp **session.Session, emit func(session.Event)
 	case c.Cmd == "start":
 		cfg, err := c.StartConfig()
 		if err != nil {
-			return err
+			return fmt.Errorf("start: %w", err)
 		}
 		return s.Start(ctx, cfg)
+	case c.Cmd == "profile":
+		cfg, err := c.StartConfig()
+		if err != nil {
+			return fmt.Errorf("profile: %w", err)
+		}
+		return s.Profile(cfg)
 	case c.Cmd == "resume":
 		return s.Resume(ctx)
 	case c.Cmd == "compare":

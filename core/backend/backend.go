@@ -87,6 +87,22 @@ type Backend interface {
 	OptimStep(params, grads, m, v Buf, p optim.Params)
 }
 
+// Profiler is implemented by backends that can time each kernel on its own (GPUs): while profiling
+// is on, every kernel runs alone with the device drained around it.
+type Profiler interface {
+	Profile(on bool)
+	Profiled() []KernelTime // per kernel since profiling was first turned on, slowest first
+}
+
+// KernelTime is one kernel's share of the profiled work: wall time with the queue empty before and
+// after each dispatch (timestamp queries are not used).
+type KernelTime struct {
+	Kernel     string  `json:"kernel"`
+	File       string  `json:"file"`
+	Dispatches int     `json:"dispatches"`
+	Seconds    float64 `json:"seconds"`
+}
+
 // Limited is implemented by backends that cap the size of a buffer one kernel can bind (GPUs).
 type Limited interface {
 	MaxBindingBytes() uint64

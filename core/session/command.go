@@ -32,12 +32,12 @@ func ParseCommand(b []byte) (Command, error) {
 	return c, nil
 }
 
-// StartConfig is a start command's config: its fields over train.DefaultConfig, not yet validated
-// (Start does that).
+// StartConfig is a start (or profile) command's config: its fields over train.DefaultConfig, not yet
+// validated (Start does that).
 func (c Command) StartConfig() (train.Config, error) {
 	cfg := train.DefaultConfig()
 	if err := json.Unmarshal(c.Config, &cfg); err != nil {
-		return cfg, fmt.Errorf("start: config: %w", err)
+		return cfg, fmt.Errorf("config: %w", err)
 	}
 	return cfg, nil
 }

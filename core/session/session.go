@@ -46,6 +46,7 @@ const (
 	EvCheckpoint = "checkpoint" // run.CheckpointInfo; Bytes: the checkpoint file
 	EvFile       = "file"       // FileInfo; Bytes: the file
 	EvState      = "state"      // StateInfo
+	EvProfile    = "profile"    // ProfileReport: where a GPU training step spends its time
 )
 
 // State is where the session stands.
@@ -321,6 +322,57 @@ func (s *Session) Warm() error {
 	s.setState(s.State(), "Ready to train.")
 	if !s.info.Scale.Fits {
 		return errors.New(s.info.Scale.Why)
+	}
+	return nil
+}
+
+// profileSteps is how many training steps Profile times.
+const profileSteps = 3
+
+// ProfileReport accompanies EvProfile: each GPU kernel's dispatches and wall time per training step
+// of a configuration, slowest first.
+type ProfileReport struct {
+	Name    string          `json:"name"` // the run name ("emc2-cached")
+	Batch   int             `json:"batch"`
+	Steps   int             `json:"steps"`
+	Kernels []run.KernelRow `json:"kernels"`
+}
+
+// Profile times each GPU kernel over a few training steps of cfg on the loaded data (run.Profile)
+// and reports them (EvProfile). It trains on a backend of its own, closed after, so a paused run
+// and the warmed backend are untouched. A backend that cannot time its kernels (the CPU) is an error.
+func (s *Session) Profile(cfg train.Config) error {
+	if err := s.busy("profile"); err != nil {
+		return err
+	}
+	if s.split == nil {
+		return errors.New("profile: load data first")
+	}
+	be, err := s.open()
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer be.Close()
+	p, ok := be.(backend.Profiler)
+	if !ok {
+		return fmt.Errorf("profile: the %s backend cannot time its kernels (the GPU backend can)", be.Name())
+	}
+	s.emit(Event{Type: EvStatus, Data: StatusInfo{Message: fmt.Sprintf("timing each GPU kernel over %d training steps", profileSteps)}})
+	t, err := train.NewTrainer(be, cfg, run.Select(s.split, cfg).Train)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	t.TrainStep() // a warm-up step: uploads, kernels compiled on first use
+	if _, err := t.ReadStats(); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	rows, err := run.Profile(p, t, profileSteps)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	s.emit(Event{Type: EvProfile, Data: ProfileReport{Name: cfg.RunName(), Batch: cfg.Batch, Steps: profileSteps, Kernels: rows}})
+	if s.State() == Ready {
+		s.setState(Ready, "Ready to train.")
 	}
 	return nil
 }

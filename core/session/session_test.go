@@ -462,3 +462,43 @@ func TestCompareRunsAPlanAndContinuesIt(t *testing.T) {
 	require.NoError(t, other.Load(Source{FS: tinyFiles(t, 1), Dir: "tiny"}))
 	require.ErrorContains(t, other.Compare(context.Background(), plan, []compare.Result{kept[0].Data.(compare.Result)}), "trained on")
 }
+
+// profiledCPU is the CPU backend posing as one that times its kernels: each profiled stretch adds
+// 3 conv3x3 dispatches of 0.1 s.
+type profiledCPU struct {
+	*cpu.Backend
+	closed, stretches *int
+}
+
+func (p profiledCPU) Profile(on bool) {
+	if !on {
+		*p.stretches++
+	}
+}
+func (p profiledCPU) Profiled() []backend.KernelTime {
+	n := *p.stretches
+	return []backend.KernelTime{{Kernel: "conv3x3", File: "shaders/conv.wgsl", Dispatches: 3 * n, Seconds: 0.3 * float64(n)}}
+}
+func (p profiledCPU) Close() { *p.closed++; p.Backend.Close() }
+
+// TestProfileReportsKernelsOnItsOwnBackend: Profile reports each kernel per step on a backend it
+// closes after, leaves the state as it was, and refuses a backend that cannot time its kernels.
+func TestProfileReportsKernelsOnItsOwnBackend(t *testing.T) {
+	rec := &recorder{}
+	closed, stretches := 0, 0
+	s := New(rec.emit, func() (backend.Backend, error) { return profiledCPU{cpu.New(), &closed, &stretches}, nil }, Options{})
+	require.ErrorContains(t, s.Profile(tinyConfig("emc2")), "load data first")
+	require.NoError(t, s.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	require.NoError(t, s.Profile(tinyConfig("emc2")))
+	rep := rec.last(EvProfile).Data.(ProfileReport)
+	assert.Equal(t, 3, rep.Steps)
+	assert.Equal(t, tinyConfig("emc2").RunName(), rep.Name)
+	require.Len(t, rep.Kernels, 1)
+	assert.Equal(t, "conv3x3", rep.Kernels[0].Kernel)
+	assert.Equal(t, 1, closed, "its backend is closed after")
+	assert.Equal(t, Ready, s.State())
+
+	plain := New(rec.emit, cpuOpen, Options{})
+	require.NoError(t, plain.Load(Source{FS: tinyFiles(t, 0), Dir: "tiny"}))
+	require.ErrorContains(t, plain.Profile(tinyConfig("emc2")), "the cpu backend cannot time its kernels")
+}

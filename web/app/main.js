@@ -9,7 +9,7 @@ import { app, params } from './state.js';
 import { $, clearError, showError, showNotice } from './ui.js';
 import { restart, send } from './engine.js';
 import { loadChartJs, resetCharts } from './charts.js';
-import { capabilities, showCaps, showKernels } from './views/caps.js';
+import { capabilities, showCaps, showKernels, showProfile } from './views/caps.js';
 import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
 import { config, initConfig, markInvalid, setForm, showMethods } from './views/config.js';
 import { clearProgress, initRun, runState, showMemory, showProgress } from './views/run.js';
@@ -61,6 +61,7 @@ function onEvent({ type, data, bytes }) {
       if (data.cmd === 'start' || data.cmd === 'compare') markInvalid(data.message);
       if (data.cmd === 'load' || data.cmd === 'load-files') showDataStatus();
       if (data.cmd === 'export') exportFailed();
+      if (data.cmd === 'profile') showProfile(null);
       if (data.cmd === 'resume-saved' || data.cmd === 'restore') savedFailed();
       break;
     case 'methods':
@@ -115,6 +116,9 @@ function onEvent({ type, data, bytes }) {
       break;
     case 'floor':
       addFloor(data);
+      break;
+    case 'profile':
+      showProfile(data);
       break;
     case 'embedding':
       showEmbedding(data);

@@ -171,6 +171,23 @@ test('trains, charts update, and pause stores a checkpoint', async () => {
   await page.screenshot({ path: path.join(shots, '3-paused.png'), fullPage: true });
 });
 
+test('the capability report times each GPU kernel of a step (the paused run stays as it was)', async () => {
+  const before = await state();
+  await page.click('#profile');
+  await page.waitForSelector('#profile-table:not([hidden])', { timeout: patience });
+  const rows = await page.$$eval('#profile-table tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(rows[0], ['kernel', 'file', 'calls/step', 'ms/step', 'share']);
+  const kernels = rows.slice(1).map((r) => r[0]);
+  for (const k of ['conv3x3', 'gemm', 'augment_views', 'optim_adam']) assert.ok(kernels.includes(k), `${k} was timed: ${kernels.join(', ')}`);
+  const shares = rows.slice(1).reduce((a, r) => a + Number.parseFloat(r[4]), 0);
+  assert.ok(Math.abs(shares - 100) < 1, `shares add up to 100 %: ${shares}`);
+  assert.match(await page.textContent('#profile-table caption'), /Where one emc2-fresh training step at batch 16 goes/);
+  const after = await state();
+  assert.equal(after.state, 'paused');
+  assert.equal(after.progress.length, before.progress.length, 'profiling is not the run');
+  assert.equal(after.errors.length, before.errors.length, after.errors.join(' | '));
+});
+
 function compareWithNative(progress, evals, from, to) {
   let n = 0;
   let worst = 0;

@@ -74,6 +74,14 @@ func watchLoss(dv js.Value) {
 	dv.Get("lost").Call("then", f)
 }
 
+// drain waits until the device has finished the work submitted (the goroutine blocks; the worker's
+// event loop runs meanwhile).
+func (b *Backend) drain() {
+	if s, ok := b.scope.(*jsScope); ok {
+		jsx.Await(s.dev.Get("queue").Call("onSubmittedWorkDone"))
+	}
+}
+
 // jsScope keeps a validation and an out-of-memory error scope open on the device; check pops them
 // (waiting for the GPU to finish the work in them, so it is called only where the backend waits
 // anyway: Read and Flush) and opens new ones.

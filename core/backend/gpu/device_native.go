@@ -49,3 +49,6 @@ func quietHeadless() {
 		os.Setenv("XDG_RUNTIME_DIR", dir)
 	}
 }
+
+// drain waits until the device has finished the work submitted.
+func (b *Backend) drain() { b.dev.Poll(true, nil) }

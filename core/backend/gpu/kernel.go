@@ -200,7 +200,7 @@ func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 	}
 	if b.profiling {
 		b.submit() // what was recorded before is not this kernel's time
-		b.dev.Poll(true, nil)
+		b.drain()
 		defer b.timed(k, time.Now())
 	}
 	b.begin()

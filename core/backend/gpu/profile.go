@@ -4,24 +4,23 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/emc2ml/emc2/core/backend"
 )
 
 // KernelTime is one entry point's share of the work profiled (see Profile).
-type KernelTime struct {
-	Kernel     string  `json:"kernel"`
-	File       string  `json:"file"`
-	Dispatches int     `json:"dispatches"`
-	Seconds    float64 `json:"seconds"`
-}
+type KernelTime = backend.KernelTime
+
+var _ backend.Profiler = (*Backend)(nil)
 
 // Profile turns per-kernel timing on or off. While it is on, every dispatch is submitted on its own
 // and the device is waited for after it, so each kernel's wall time is measured with the queue
 // empty before and after: slower than a normal step (one submit per dispatch), but on a device
-// without timestamp queries the only way to say which kernel a step spends its time in. Natively
-// only: in the browser a wait cannot block (Poll does nothing there), so Profiled stays empty.
+// without timestamp queries the only way to say which kernel a step spends its time in. In the
+// browser the wait is an awaited onSubmittedWorkDone (drain).
 func (b *Backend) Profile(on bool) {
 	b.submit()
-	b.dev.Poll(true, nil)
+	b.drain()
 	b.profiling = on
 	if on && b.profile == nil {
 		b.profile = map[*kernel]*KernelTime{}
@@ -41,7 +40,7 @@ func (b *Backend) Profiled() []KernelTime {
 // timed runs a recorded dispatch to completion and adds its wall time to its kernel's.
 func (b *Backend) timed(k *kernel, start time.Time) {
 	b.submit()
-	b.dev.Poll(true, nil)
+	b.drain()
 	kt := b.profile[k]
 	if kt == nil {
 		kt = &KernelTime{Kernel: k.entry, File: k.file}

@@ -2,6 +2,8 @@
 // it says what to enable, and offers to train on the CPU instead.
 import { app, params } from '../state.js';
 import { $, fmtBytes } from '../ui.js';
+import { send } from '../engine.js';
+import { config } from './config.js';
 
 // capabilities asks for an adapter the way the engine will (compat=1 in the URL: compatibility
 // mode, the tests' lavapipe route) and describes it; it never throws.
@@ -68,6 +70,29 @@ export function showCaps(c, useCPU) {
     return [dt, dd];
   }));
   dl.hidden = false;
+  $('profile-row').hidden = false;
+  $('profile').onclick = () => {
+    $('profile').disabled = true;
+    send({ cmd: 'profile', config: config() });
+  };
+}
+
+// showProfile shows where a GPU training step goes ('profile' event), slowest kernel first; a null
+// report (the profile failed) only re-enables the button.
+export function showProfile(r) {
+  $('profile').disabled = false;
+  if (!r) return;
+  const t = $('profile-table');
+  const cap = document.createElement('caption');
+  cap.textContent = `Where one ${r.name} training step at batch ${r.batch} goes on this adapter (wall time per step, ${r.steps} steps; timestamp queries are not used)`;
+  const row = (cells, tag = 'td') => {
+    const tr = document.createElement('tr');
+    tr.append(...cells.map((c) => Object.assign(document.createElement(tag), { textContent: c })));
+    return tr;
+  };
+  t.replaceChildren(cap, row(['kernel', 'file', 'calls/step', 'ms/step', 'share'], 'th'),
+    ...r.kernels.map((k) => row([k.kernel, k.file, k.dispatches_per_step.toFixed(0), k.ms_per_step.toFixed(1), `${(100 * k.share).toFixed(1)} %`])));
+  t.hidden = false;
 }
 
 // showKernels adds which GEMM and convolution kernels the engine chose for this adapter ('started'

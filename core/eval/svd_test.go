@@ -62,16 +62,7 @@ func svdMatrices() []svdMatrix {
 		for i, v := range x { // post-ReLU, like the hidden features
 			x[i] = max(v, 0)
 		}
-		a := toFloat64(x)
-		for j := range d {
-			var mean float64
-			for i := range n {
-				mean += a[i*d+j]
-			}
-			for i := range n {
-				a[i*d+j] -= mean / float64(n)
-			}
-		}
+		a := centred(x, n, d)
 		return a
 	}
 	return []svdMatrix{
@@ -122,16 +113,7 @@ func TestSingularValuesMatchGonum(t *testing.T) {
 // random features and on the singular cases above.
 func TestEffectiveRankMatchesGonum(t *testing.T) {
 	reference := func(x []float32, n, d int) float64 {
-		a := toFloat64(x)
-		for j := range d {
-			var mean float64
-			for i := range n {
-				mean += a[i*d+j]
-			}
-			for i := range n {
-				a[i*d+j] -= mean / float64(n)
-			}
-		}
+		a := centred(x, n, d)
 		var total, h float64
 		sigma := gonumSingularValues(t, a, n, d)
 		for _, s := range sigma {
@@ -230,4 +212,19 @@ func TestSymmetricEigen(t *testing.T) {
 			assert.InDeltaSlice(t, want, got, 1e-13*scale)
 		})
 	}
+}
+
+// centred returns x (n×d, row-major) in float64 with each column's mean subtracted.
+func centred(x []float32, n, d int) []float64 {
+	a := toFloat64(x)
+	for j := range d {
+		var mean float64
+		for i := range n {
+			mean += a[i*d+j]
+		}
+		for i := range n {
+			a[i*d+j] -= mean / float64(n)
+		}
+	}
+	return a
 }

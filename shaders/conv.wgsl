@@ -14,6 +14,7 @@
 // the suffix _tiled, from 32×32 blocks of both operands staged in workgroup memory (hardware GPUs).
 // Both add each output's products in the same order with fma, so they give the same bits.
 //!include lib/grid
+//!include lib/tile
 
 struct Params {
   n: u32, h: u32, w: u32,
@@ -122,23 +123,6 @@ fn conv3x3(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, false
 // dX = the convolution of dY with the flipped filter (no bias, no ReLU).
 @compute @workgroup_size(8, 8)
 fn conv3x3_dx(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, true); }
-
-// The tiled kernels' staged blocks, zero past the edges (a zero product leaves a sum's bits unchanged):
-// As[q·32 + i] is the image operand (pixel i of the tile for conv, dW row i for dw) at reduction
-// index q of the block, Bs[q·32 + j] the other operand at output channel j.
-var<workgroup> As: array<f32, 1024>;
-var<workgroup> Bs: array<f32, 1024>;
-
-// tile_product adds As·Bs to invocation t's 4×4 block (rows ly.., columns lx..), q ascending.
-fn tile_product(t: u32, acc: ptr<function, array<vec4<f32>, 4>>) {
-  let ly = (t / 8u) * 4u;
-  let lx = (t % 8u) * 4u;
-  for (var q = 0u; q < 32u; q++) {
-    let o = q * 32u;
-    let b = vec4<f32>(Bs[o + lx], Bs[o + lx + 1u], Bs[o + lx + 2u], Bs[o + lx + 3u]);
-    for (var r = 0u; r < 4u; r++) { (*acc)[r] = fma(vec4<f32>(As[o + ly + r]), b, (*acc)[r]); }
-  }
-}
 
 // The body of conv3x3_tiled and conv3x3_dx_tiled: the implicit GEMM over reduction index
 // q = tap·c1 + channel, in blocks of 32.

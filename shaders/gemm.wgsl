@@ -10,6 +10,8 @@
 //               loaded value 32 times, for GPUs whose bandwidth, not arithmetic, bounds gemm.
 // Both add the products of each output in ascending q with fma, so they give the same bits.
 
+//!include lib/tile
+
 struct Params {
   m: u32, n: u32, k: u32,
   trans_a: u32, trans_b: u32,
@@ -78,21 +80,11 @@ fn gemm(@builtin(global_invocation_id) gid: vec3<u32>) {
   store(i0 + 3u, c3, j0);
 }
 
-// gemm_tiled's staged blocks: As[q·32 + i] = op(A)[i0 + i, q0 + q], Bs[q·32 + j] = op(B)[q0 + q, j0 + j],
-// zero past the edges (a zero product leaves the sum's bits unchanged).
-var<workgroup> As: array<f32, 1024>;
-var<workgroup> Bs: array<f32, 1024>;
-
 @compute @workgroup_size(8, 8)
 fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let ti = wid.y * 32u;
   let tj = wid.x * 32u;
-  let ly = (t / 8u) * 4u;
-  let lx = (t % 8u) * 4u;
-  var c0 = vec4<f32>(0.0);
-  var c1 = vec4<f32>(0.0);
-  var c2 = vec4<f32>(0.0);
-  var c3 = vec4<f32>(0.0);
+  var acc = array<vec4<f32>, 4>();
   for (var q0 = 0u; q0 < p.k; q0 += 32u) {
     // 64 invocations load 1024 values each: the fastest-moving index follows the operand's memory
     // layout, so that neighbouring invocations read neighbouring words.
@@ -112,21 +104,11 @@ fn gemm_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
       Bs[(bq - q0) * 32u + (bj - tj)] = bv;
     }
     workgroupBarrier();
-    for (var q = 0u; q < 32u; q++) {
-      let o = q * 32u;
-      let b = vec4<f32>(Bs[o + lx], Bs[o + lx + 1u], Bs[o + lx + 2u], Bs[o + lx + 3u]);
-      c0 = fma(vec4<f32>(As[o + ly]), b, c0);
-      c1 = fma(vec4<f32>(As[o + ly + 1u]), b, c1);
-      c2 = fma(vec4<f32>(As[o + ly + 2u]), b, c2);
-      c3 = fma(vec4<f32>(As[o + ly + 3u]), b, c3);
-    }
+    tile_product(t, &acc);
     workgroupBarrier();
   }
-  let i0 = ti + ly;
-  let j0 = tj + lx;
+  let i0 = ti + (t / 8u) * 4u;
+  let j0 = tj + (t % 8u) * 4u;
   if (j0 >= p.n) { return; }
-  store(i0, c0, j0);
-  store(i0 + 1u, c1, j0);
-  store(i0 + 2u, c2, j0);
-  store(i0 + 3u, c3, j0);
+  for (var r = 0u; r < 4u; r++) { store(i0 + r, acc[r], j0); }
 }

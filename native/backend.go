@@ -28,12 +28,8 @@ func openBackend(name string, log io.Writer) (backend.Backend, error) {
 				fmt.Fprintf(log, "backend: cpu (the only WebGPU adapter is a software one, %s; --backend gpu uses it)\n", i)
 				return cpu.New(), nil
 			}
-			kernels := "register-blocked (software adapter)"
-			if g.Tiled() {
-				kernels = "tiled (hardware GPU)"
-			}
 			fmt.Fprintf(log, "backend: gpu on %s; limits: storage binding %d MiB, buffer %d MiB, %d invocations per workgroup; %s GEMM and convolution kernels\n",
-				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations, kernels)
+				i, i.MaxStorageBinding>>20, i.MaxBuffer>>20, i.MaxWorkgroupInvocations, g.Kernels())
 			return g, nil
 		}
 		if name == "gpu" {

@@ -71,43 +71,49 @@ func runBench(ctx context.Context, args []string) error {
 	}
 	var rows []BenchRow
 	fmt.Printf("%-13s %-11s %6s %10s %10s %8s %10s %9s %15s\n", "backend", "method", "batch", "step ms", "images/s", "÷simclr", "device MiB", "state B/img", "dispatches/step")
+	// What to measure: each backend, and on the GPU each kernel set asked for.
+	type target struct{ backend, kernels string }
+	var targets []target
 	for _, name := range strings.Split(*backends, ",") {
-		choices := []string{""} // kernels: only the GPU has a choice
-		if name == "gpu" {
-			be, err := openBackend("gpu", io.Discard)
-			if err != nil {
-				fmt.Printf("gpu: skipped (%v)\n", err)
-				continue
-			}
-			fmt.Printf("gpu: %s\n", be.(*gpu.Backend).Info())
-			be.Close()
-			choices = kernels
+		if name != "gpu" {
+			targets = append(targets, target{name, ""})
+			continue
 		}
-		for _, kern := range choices {
-			for _, b := range bs {
-				var simclrMs float64
-				for _, m := range methods {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-					row, err := benchOne(name, kern, m, b, *steps, *profile, split.Train)
-					if err != nil {
-						return err
-					}
-					if row.Method == "simclr" {
-						simclrMs = row.StepMs
-					}
-					if simclrMs > 0 {
-						row.RatioSimCLR = row.StepMs / simclrMs
-					}
-					rows = append(rows, row)
-					work := "—"
-					if row.Dispatches > 0 {
-						work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
-					}
-					fmt.Printf("%-13s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.label(), row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
-					printProfile(row.Profile)
+		be, err := openBackend("gpu", io.Discard)
+		if err != nil {
+			fmt.Printf("gpu: skipped (%v)\n", err)
+			continue
+		}
+		fmt.Printf("gpu: %s\n", be.(*gpu.Backend).Info())
+		be.Close()
+		for _, k := range kernels {
+			targets = append(targets, target{name, k})
+		}
+	}
+	for _, tg := range targets {
+		for _, b := range bs {
+			var simclrMs float64
+			for _, m := range methods {
+				if err := ctx.Err(); err != nil {
+					return err
 				}
+				row, err := benchOne(tg.backend, tg.kernels, m, b, *steps, *profile, split.Train)
+				if err != nil {
+					return err
+				}
+				if row.Method == "simclr" {
+					simclrMs = row.StepMs
+				}
+				if simclrMs > 0 {
+					row.RatioSimCLR = row.StepMs / simclrMs
+				}
+				rows = append(rows, row)
+				work := "—"
+				if row.Dispatches > 0 {
+					work = fmt.Sprintf("%d (%d pass)", row.Dispatches, row.Passes)
+				}
+				fmt.Printf("%-13s %-11s %6d %10.2f %10.0f %8.2f %10.1f %11.0f %15s\n", row.label(), row.Method, row.Batch, row.StepMs, row.ImagesPerSec, row.RatioSimCLR, row.DeviceMiB, row.StateBytes, work)
+				printProfile(row.Profile)
 			}
 		}
 	}
@@ -151,10 +157,7 @@ func benchOne(backendName, kernels, method string, batch, steps int, profile boo
 	row := BenchRow{Backend: be.Name(), Method: cfg.RunName(), Batch: batch, StepMs: ms, ImagesPerSec: float64(batch) / ms * 1000,
 		StateBytes: t.StateBytesPerImage()}
 	if g, ok := be.(*gpu.Backend); ok {
-		row.Kernels = "register"
-		if g.Tiled() {
-			row.Kernels = "tiled"
-		}
+		row.Kernels = g.Kernels()
 		row.DeviceMiB = float64(g.AllocatedBytes()) / (1 << 20)
 		c0 := g.Counts()
 		t.TrainStep()

@@ -231,11 +231,8 @@ func (j *Job) Info() Info {
 	if a, ok := j.be.(interface{ AllocatedBytes() uint64 }); ok {
 		in.GPUBytes = a.AllocatedBytes()
 	}
-	if k, ok := j.be.(interface{ Tiled() bool }); ok {
-		in.GPUKernels = "register"
-		if k.Tiled() {
-			in.GPUKernels = "tiled"
-		}
+	if k, ok := j.be.(interface{ Kernels() string }); ok {
+		in.GPUKernels = k.Kernels()
 	}
 	return in
 }

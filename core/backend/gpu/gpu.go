@@ -145,6 +145,14 @@ func (b *Backend) SetTiled(on bool) { b.tiled = on }
 // Tiled reports which kernels the matrix products and convolutions use (SetTiled).
 func (b *Backend) Tiled() bool { return b.tiled }
 
+// Kernels names them for reports: "tiled" or "register".
+func (b *Backend) Kernels() string {
+	if b.tiled {
+		return "tiled"
+	}
+	return "register"
+}
+
 // AllocatedBytes is the size of all storage buffers created so far (GPU memory in use by the run).
 func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
 

@@ -13,7 +13,7 @@ build: web
 	$(GO) build -o $(BIN) ./native
 
 # The browser trainer's built files in web/app/dist/: the Go core as WebAssembly (wasm/), Go's
-# wasm_exec.js and Chart.js from node_modules (`npm ci`; without it the page says charts are missing).
+# wasm_exec.js, the GPU backend's pass encoder (core/backend/gpu/pass.js) and Chart.js from node_modules (`npm ci`; without it the page says charts are missing).
 # The engine is built without the built-in data (-tags fetchdata): the page's worker fetches it from
 # `emc2 serve` (data/default/), so the wasm is 3.4 MB smaller and the browser caches the data apart.
 WEBDIST := web/app/dist
@@ -21,7 +21,7 @@ WEBDIST := web/app/dist
 web:
 	@mkdir -p $(WEBDIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags fetchdata -ldflags='-s -w' -o $(WEBDIST)/emc2.wasm ./wasm
-	@cp "$(WASMEXEC)/wasm_exec.js" $(WEBDIST)/
+	@cp "$(WASMEXEC)/wasm_exec.js" core/backend/gpu/pass.js $(WEBDIST)/
 	@if [ -f node_modules/chart.js/dist/chart.umd.js ]; then cp node_modules/chart.js/dist/chart.umd.js $(WEBDIST)/; \
 	  else echo "warning: node_modules/chart.js is missing (run npm ci): the page will have no charts"; fi
 
@@ -87,7 +87,7 @@ NEED_BROWSER = why=""; command -v node >/dev/null || why="node not found"; \
 	  echo; echo "*** SKIPPED: $(1) ($$why) ***"; echo; exit 0; fi
 
 BROWSER_PREP = set -e; $(call NEED_BROWSER,the browser GPU tests); \
-	mkdir -p web/build; cp "$(WASMEXEC)/wasm_exec.js" web/build/; \
+	mkdir -p web/build; cp "$(WASMEXEC)/wasm_exec.js" core/backend/gpu/pass.js web/build/; \
 	echo "GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu"; \
 	GOOS=js GOARCH=wasm $(GO) test -c -o web/build/gpu.test.wasm ./core/backend/gpu; \
 	$(GO) build -o web/build/testserve ./web/internal/testserve

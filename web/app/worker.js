@@ -17,7 +17,7 @@
 // {type: 'device-lost', reason, message}.
 'use strict';
 
-importScripts('dist/wasm_exec.js');
+importScripts('dist/wasm_exec.js', 'dist/pass.js');
 
 const opfsDir = 'emc2-run';
 let ready = false;

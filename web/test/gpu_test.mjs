@@ -5,7 +5,7 @@
 //   lavapipe     WebGPU compatibility mode: Dawn's OpenGL ES backend → ANGLE →
 //                Vulkan → Mesa lavapipe                                            + --use-angle=vulkan --use-webgpu-adapter=opengles
 //
-// `make test-browser` builds web/build/ (the test binary, wasm_exec.js, the server) first; this script
+// `make test-browser` builds web/build/ (the test binary, wasm_exec.js, pass.js, the server) first; this script
 // builds nothing. It starts web/build/testserve on a free loopback port and drives Debian's
 // /usr/bin/chromium through playwright-core (which never downloads a browser here).
 //
@@ -58,7 +58,7 @@ function die(msg) {
 
 // --- preconditions --------------------------------------------------------------------------------
 const chromium = await loadChromium('browser GPU tests');
-for (const f of [wasmFile, 'wasm_exec.js', 'testserve']) {
+for (const f of [wasmFile, 'wasm_exec.js', 'pass.js', 'testserve']) {
   if (!existsSync(path.join(buildDir, f))) die(`web/build/${f} is missing; run \`make test-browser\``);
 }
 

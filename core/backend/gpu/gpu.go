@@ -72,11 +72,13 @@ type Backend struct {
 	groups  map[groupKey]*wgpu.BindGroup
 	bufs    []*wgpu.Buffer // every allocation, freed by Close
 
-	enc  *wgpu.CommandEncoder
-	pass *wgpu.ComputePassEncoder
+	enc    *wgpu.CommandEncoder
+	cmds   []cmd      // the open compute pass, encoded when it ends (pass.go)
+	passes passReplay // browser: the last pass, kept in JavaScript (pass_js.go)
 
 	ring     *wgpu.Buffer
-	ringHost []byte
+	ringHost []byte // the uniform slots of the work being recorded
+	ringDev  []byte // what the device's ring holds (uploadRing)
 	ringUsed int
 	pending  []*wgpu.Buffer       // browser: staged uploads (upload_js.go)
 	upEnc    *wgpu.CommandEncoder // browser: the copies of the staged uploads
@@ -88,6 +90,7 @@ type Backend struct {
 	counts    Counts                  // work recorded so far
 	tiled     bool                    // matrix products stage their operands in workgroup memory (SetTiled)
 	profiling bool                    // time every dispatch on its own (profile.go)
+	fresh     bool                    // tests: send every command and uniform slot as if new (pass.go)
 	profile   map[*kernel]*KernelTime // the times measured
 	err       error                   // first error recorded; reported by Flush and Read
 	mu        sync.Mutex
@@ -114,15 +117,18 @@ type errorScope interface {
 }
 
 func newBackend(dev *wgpu.Device, info Info, scope errorScope) (*Backend, error) {
+	passes, err := newPassReplay()
+	if err != nil {
+		return nil, err
+	}
 	b := &Backend{dev: dev, queue: dev.GetQueue(), info: info, scope: scope, kernels: map[string]*kernel{},
-		groups: map[groupKey]*wgpu.BindGroup{}, scratch: map[string]*Buf{}, tiled: !info.Software()}
-	var err error
+		groups: map[groupKey]*wgpu.BindGroup{}, scratch: map[string]*Buf{}, tiled: !info.Software(), passes: passes}
 	b.ring, err = dev.CreateBuffer(&wgpu.BufferDescriptor{Label: "uniform ring", Size: slotBytes * ringSlots,
 		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst})
 	if err != nil {
 		return nil, fmt.Errorf("gpu: uniform ring: %w", err)
 	}
-	b.ringHost = make([]byte, slotBytes*ringSlots)
+	b.ringHost, b.ringDev = make([]byte, slotBytes*ringSlots), make([]byte, slotBytes*ringSlots)
 	if err := b.loadKernels(); err != nil {
 		return nil, err
 	}
@@ -160,6 +166,11 @@ func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
 // dispatch (pipeline, bind group, grid), so `emc2 bench` reports them per step.
 type Counts struct {
 	Dispatches, Passes, Submits uint64
+	// Sent counts the dispatches handed to the driver afresh: all of them natively; in the browser,
+	// those that differ from the pass JavaScript already holds (pass_js.go).
+	Sent uint64
+	// UniformBytes is the parameter bytes uploaded: only the slots that changed (uploadRing).
+	UniformBytes uint64
 }
 
 // Counts returns the work recorded since the backend was opened.
@@ -390,25 +401,13 @@ func (b *Backend) begin() {
 	b.enc = enc
 }
 
-func (b *Backend) endPass() {
-	if b.pass != nil {
-		b.pass.End()
-		b.pass.Release() // before Finish: wgpu lifetime rule
-		b.pass = nil
-	}
-}
-
 // submit ends the pass, uploads the uniform slots used and submits the encoder.
 func (b *Backend) submit() {
 	if b.enc == nil {
 		return
 	}
 	b.endPass()
-	if b.ringUsed > 0 {
-		if err := b.upload(b.ring, 0, b.ringHost[:b.ringUsed*slotBytes]); err != nil {
-			b.fail(fmt.Errorf("gpu: uniforms: %w", err))
-		}
-	}
+	b.uploadRing()
 	cmd, err := b.enc.Finish(nil)
 	if err != nil {
 		b.fail(fmt.Errorf("gpu: finish: %w", err))

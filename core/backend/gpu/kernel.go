@@ -204,19 +204,12 @@ func (b *Backend) dispatch(entry string, params any, bufs binds, x, y, z int) {
 		defer b.timed(k, time.Now())
 	}
 	b.begin()
-	if b.pass == nil {
-		b.pass = b.enc.BeginComputePass(nil)
-		b.counts.Passes++
-	}
-	b.counts.Dispatches++
 	slot := b.ringUsed
 	b.ringUsed++
 	dst := b.ringHost[slot*slotBytes : (slot+1)*slotBytes]
 	clear(dst)
 	putParams(dst, reflect.ValueOf(params), k.offsets)
-	b.pass.SetPipeline(k.pipe)
-	b.pass.SetBindGroup(0, bg, []uint32{uint32(slot * slotBytes)})
-	b.pass.DispatchWorkgroups(uint32(x), uint32(y), uint32(z))
+	b.record(cmd{k: k, bg: bg, off: uint32(slot * slotBytes), x: uint32(x), y: uint32(y), z: uint32(z)})
 }
 
 // bindList orders the named buffers as the entry point's bindings, and refuses missing and extra

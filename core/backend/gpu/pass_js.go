@@ -1,0 +1,60 @@
+//go:build js
+
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"syscall/js"
+	"unsafe"
+)
+
+// passReplay keeps the last compute pass in JavaScript (an array of [pipeline, bind group, uniform
+// offset, x, y, z]) and encodes a pass with one call to globalThis.emc2EncodePass (pass.js, loaded by
+// the page before the engine). A pass equal to the last one sends nothing but that call; a training
+// step, whose pass differs from the last step's only where a bind group changes (the statistics
+// slot), sends one or two commands.
+type passReplay struct {
+	encode js.Value // emc2EncodePass(encoder, commands, n)
+	held   js.Value // the commands JavaScript holds
+	last   []cmd    // their Go twins
+}
+
+func newPassReplay() (passReplay, error) {
+	f := js.Global().Get("emc2EncodePass")
+	if f.Type() != js.TypeFunction {
+		return passReplay{}, errors.New("gpu: globalThis.emc2EncodePass is missing: the page must load pass.js (core/backend/gpu/pass.js, copied beside wasm_exec.js) before the engine")
+	}
+	return passReplay{encode: f, held: js.Global().Get("Array").New()}, nil
+}
+
+// encodePass encodes the commands as one compute pass and returns how many it sent to JavaScript.
+func (b *Backend) encodePass(cmds []cmd) int {
+	p := &b.passes
+	if b.fresh || len(p.last) != len(cmds) {
+		p.held.Set("length", 0)
+		p.last = p.last[:0]
+	}
+	sent := 0
+	for i, c := range cmds {
+		if i < len(p.last) && p.last[i] == c {
+			continue
+		}
+		p.held.SetIndex(i, []any{jsValueOf(c.k.pipe), jsValueOf(c.bg), c.off, c.x, c.y, c.z})
+		sent++
+	}
+	p.last = append(p.last[:0], cmds...)
+	p.encode.Invoke(jsValueOf(b.enc), p.held, len(cmds))
+	return sent
+}
+
+// jsValueOf returns the JavaScript object behind one of the binding's wrappers (its unexported
+// jsValue field, in github.com/cogentcore/webgpu v0.23.0; the replay test in Chromium runs through it).
+func jsValueOf(w any) js.Value {
+	v := reflect.ValueOf(w).Elem().FieldByName("jsValue")
+	if !v.IsValid() || v.Type() != reflect.TypeFor[js.Value]() {
+		panic(fmt.Sprintf("gpu: %T has no jsValue field: the WebGPU binding changed", w))
+	}
+	return *(*js.Value)(unsafe.Pointer(v.UnsafeAddr()))
+}

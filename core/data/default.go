@@ -35,7 +35,8 @@ var installed struct {
 
 // SetDefaultFiles installs the files Default and DefaultLicense read, in place of the embedded ones:
 // train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz,
-// t10k-labels-idx1-ubyte.gz and LICENSE at the root of fsys. A fetchdata build has no others.
+// t10k-labels-idx1-ubyte.gz (each also accepted inflated, without .gz: the page's worker inflates
+// them as they arrive) and LICENSE at the root of fsys. A fetchdata build has no others.
 func SetDefaultFiles(fsys fs.FS) {
 	installed.Lock()
 	defer installed.Unlock()

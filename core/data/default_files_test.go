@@ -1,8 +1,12 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,6 +36,33 @@ func memDefault(t *testing.T, names ...string) *MemFS {
 	m, err := NewMemFS(files)
 	require.NoError(t, err)
 	return m
+}
+
+// TestInflatedDefaultFiles: the worker inflates the .gz files as they arrive and hands them over by
+// their plain names; the dataset is the same as from the .gz files.
+func TestInflatedDefaultFiles(t *testing.T) {
+	installDefault(t, memDefault(t, defaultNames...))
+	want, err := Default()
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	for _, n := range defaultNames {
+		b, err := os.ReadFile("default/" + n)
+		require.NoError(t, err)
+		if name, ok := strings.CutSuffix(n, ".gz"); ok {
+			r, err := gzip.NewReader(bytes.NewReader(b))
+			require.NoError(t, err)
+			b, err = io.ReadAll(r)
+			require.NoError(t, err)
+			n = name
+		}
+		files[n] = b
+	}
+	m, err := NewMemFS(files)
+	require.NoError(t, err)
+	installDefault(t, m)
+	got, err := Default()
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }
 
 func TestSetDefaultFiles(t *testing.T) {

@@ -95,12 +95,20 @@ type Profiler interface {
 }
 
 // KernelTime is one kernel's share of the profiled work: wall time with the queue empty before and
-// after each dispatch (timestamp queries are not used).
+// after each dispatch and, where the device has timestamp queries (Timestamper), the time its
+// passes took on the GPU's own clock.
 type KernelTime struct {
 	Kernel     string  `json:"kernel"`
 	File       string  `json:"file"`
 	Dispatches int     `json:"dispatches"`
 	Seconds    float64 `json:"seconds"`
+	GPUSeconds float64 `json:"gpu_seconds,omitempty"`
+}
+
+// Timestamper is implemented by profilers that can say whether they also time each kernel on the
+// GPU's clock (KernelTime.GPUSeconds).
+type Timestamper interface {
+	Timestamps() bool
 }
 
 // Limited is implemented by backends that cap the size of a buffer one kernel can bind (GPUs).

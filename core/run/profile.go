@@ -13,8 +13,9 @@ type KernelRow struct {
 	Kernel     string  `json:"kernel"`
 	File       string  `json:"file"`
 	Dispatches float64 `json:"dispatches_per_step"`
-	Ms         float64 `json:"ms_per_step"`
-	Share      float64 `json:"share"` // of the profiled step's kernel time
+	Ms         float64 `json:"ms_per_step"`     // wall time, the queue drained around each dispatch
+	GPUMs      float64 `json:"gpu_ms_per_step"` // on the GPU's clock (0 without timestamp queries)
+	Share      float64 `json:"share"`           // of the profiled step's kernel wall time
 }
 
 // Profile runs n training steps of t with every kernel timed on its own (backend.Profiler) and
@@ -37,12 +38,14 @@ func Profile(p backend.Profiler, t *train.Trainer, n int) ([]KernelRow, error) {
 	var rows []KernelRow
 	var total float64
 	for _, k := range p.Profiled() {
-		d, secs := k.Dispatches-before[k.Kernel].Dispatches, k.Seconds-before[k.Kernel].Seconds
+		b := before[k.Kernel]
+		d, secs, gpu := k.Dispatches-b.Dispatches, k.Seconds-b.Seconds, k.GPUSeconds-b.GPUSeconds
 		if d == 0 {
 			continue
 		}
 		total += secs
-		rows = append(rows, KernelRow{Kernel: k.Kernel, File: k.File, Dispatches: float64(d) / float64(n), Ms: 1000 * secs / float64(n)})
+		rows = append(rows, KernelRow{Kernel: k.Kernel, File: k.File, Dispatches: float64(d) / float64(n),
+			Ms: 1000 * secs / float64(n), GPUMs: 1000 * gpu / float64(n)})
 	}
 	for i := range rows {
 		rows[i].Share = rows[i].Ms / 1000 * float64(n) / total

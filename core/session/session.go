@@ -332,10 +332,12 @@ const profileSteps = 3
 // ProfileReport accompanies EvProfile: each GPU kernel's dispatches and wall time per training step
 // of a configuration, slowest first.
 type ProfileReport struct {
-	Name    string          `json:"name"` // the run name ("emc2-cached")
-	Batch   int             `json:"batch"`
-	Steps   int             `json:"steps"`
-	Kernels []run.KernelRow `json:"kernels"`
+	Name  string `json:"name"` // the run name ("emc2-cached")
+	Batch int    `json:"batch"`
+	Steps int    `json:"steps"`
+	// Timestamps: the kernels were also timed on the GPU's clock (KernelRow.GPUMs).
+	Timestamps bool            `json:"timestamps"`
+	Kernels    []run.KernelRow `json:"kernels"`
 }
 
 // Profile times each GPU kernel over a few training steps of cfg on the loaded data (run.Profile)
@@ -370,7 +372,9 @@ func (s *Session) Profile(cfg train.Config) error {
 	if err != nil {
 		return fmt.Errorf("profile: %w", err)
 	}
-	s.emit(Event{Type: EvProfile, Data: ProfileReport{Name: cfg.RunName(), Batch: cfg.Batch, Steps: profileSteps, Kernels: rows}})
+	ts, _ := be.(backend.Timestamper)
+	s.emit(Event{Type: EvProfile, Data: ProfileReport{Name: cfg.RunName(), Batch: cfg.Batch, Steps: profileSteps,
+		Timestamps: ts != nil && ts.Timestamps(), Kernels: rows}})
 	if s.State() == Ready {
 		s.setState(Ready, "Ready to train.")
 	}

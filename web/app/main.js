@@ -7,7 +7,7 @@
 //   views/     caps, data, config, run, metrics, embedding, chain, compare, exports, saved: one section each
 import { app, params } from './state.js';
 import { $, clearError, showError, showNotice } from './ui.js';
-import { listen, restart, send, stop } from './engine.js';
+import { restart, send } from './engine.js';
 import { loadChartJs, resetCharts } from './charts.js';
 import { capabilities, showCaps, showKernels, showProfile } from './views/caps.js';
 import { dataState, initData, showData, showDataStatus, showDecoding } from './views/data.js';
@@ -184,10 +184,9 @@ function resumeAfterLoss(saved) {
 }
 
 // boot starts the engine (a fresh one if one ran) on a backend ('gpu' or 'cpu'), asks for a saved
-// run, and loads the built-in data unless the URL says data=none. A null listener holds the events
-// for listen().
-function boot(backend, listener = onEvent) {
-  restart(listener);
+// run, and loads the built-in data unless the URL says data=none.
+function boot(backend) {
+  restart(onEvent);
   send({ cmd: 'init', backend, compat: params.get('compat') === '1' });
   send({ cmd: 'saved' });
   if (params.get('data') !== 'none') send({ cmd: 'load', default: true });
@@ -201,11 +200,6 @@ function chartsMissing() {
 }
 
 async function main() {
-  // With WebGPU in sight the engine starts first: its download and the built-in data's then run
-  // while the page loads Chart.js, sets up its views and checks the adapter. Its events wait until
-  // the views exist; if the check fails, it is stopped unheard.
-  const early = Boolean(navigator.gpu);
-  if (early) boot('gpu', null);
   const chartsLoaded = await loadChartJs();
   if (!chartsLoaded) chartsMissing();
   initConfig();
@@ -221,9 +215,7 @@ async function main() {
   setState({ state: 'empty' });
   const caps = await capabilities();
   showCaps(caps, () => boot('cpu'));
-  if (caps.ok && early) listen(onEvent);
-  else if (caps.ok) boot('gpu');
-  else if (early) stop();
+  if (caps.ok) boot('gpu');
 }
 
 main().catch((e) => showError(`The page failed to start: ${e.message}`));

@@ -34,11 +34,16 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 		"maxBufferSize":                   lim.Get("maxBufferSize").Float(),
 		"maxStorageBuffersPerShaderStage": min(lim.Get("maxStorageBuffersPerShaderStage").Int(), 10),
 	}
-	dv, ok := jsx.Await(ad.Call("requestDevice", map[string]any{"requiredLimits": req}))
+	var features []any
+	stamps := ad.Get("features").Call("has", "timestamp-query").Bool()
+	if stamps {
+		features = append(features, "timestamp-query") // for profiles (pass.js); it costs nothing unused
+	}
+	dv, ok := jsx.Await(ad.Call("requestDevice", map[string]any{"requiredLimits": req, "requiredFeatures": features}))
 	if !ok || !dv.Truthy() {
 		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed")
 	}
-	info := Info{Backend: "WebGPU", Type: "browser"}
+	info := Info{Backend: "WebGPU", Type: "browser", Timestamps: stamps}
 	if ai := ad.Get("info"); ai.Truthy() {
 		info.Vendor, info.Name, info.Driver = ai.Get("vendor").String(), ai.Get("architecture").String(), ai.Get("description").String()
 		if ai.Get("isFallbackAdapter").Truthy() || ad.Get("isFallbackAdapter").Truthy() {

@@ -38,6 +38,10 @@ type Info struct {
 	MaxStorageBinding                   uint64
 	MaxBuffer                           uint64
 	MaxWorkgroupInvocations             uint32
+	// Timestamps: the device times passes on its own clock (WebGPU's timestamp-query, requested in
+	// the browser where the adapter offers it; the native binding cannot attach timestamp writes to
+	// a compute pass), so a profile reports GPU time beside wall time.
+	Timestamps bool
 }
 
 // String is a one-line description for logs.

@@ -8,17 +8,22 @@ import (
 	"reflect"
 	"syscall/js"
 	"unsafe"
+
+	"github.com/cogentcore/webgpu/jsx"
 )
 
 // passReplay keeps the last compute pass in JavaScript (an array of [pipeline, bind group, uniform
 // offset, x, y, z]) and encodes a pass with one call to globalThis.emc2EncodePass (pass.js, loaded by
-// the page before the engine). A pass equal to the last one sends nothing but that call; a training
+// the page before the engine). While profiling on a device with timestamp queries, each pass also
+// writes its start and end on the GPU's clock (globalThis.emc2PassTimer). A pass equal to the last one sends nothing but that call; a training
 // step, whose pass differs from the last step's only where a bind group changes (the statistics
 // slot), sends one or two commands.
 type passReplay struct {
-	encode js.Value // emc2EncodePass(encoder, commands, n)
+	encode js.Value // emc2EncodePass(encoder, commands, n, timer)
 	held   js.Value // the commands JavaScript holds
 	last   []cmd    // their Go twins
+	timer  js.Value // emc2PassTimer(device), while profiling on a device with timestamp queries
+	timed  bool     // the last pass was timed: its time waits in timer
 }
 
 func newPassReplay() (passReplay, error) {
@@ -45,8 +50,31 @@ func (b *Backend) encodePass(cmds []cmd) int {
 		sent++
 	}
 	p.last = append(p.last[:0], cmds...)
-	p.encode.Invoke(jsValueOf(b.enc), p.held, len(cmds))
+	timer := js.Undefined()
+	if b.profiling && b.info.Timestamps {
+		if p.timer.IsUndefined() {
+			p.timer = js.Global().Call("emc2PassTimer", jsValueOf(b.dev))
+		}
+		timer, p.timed = p.timer, true
+	}
+	p.encode.Invoke(jsValueOf(b.enc), p.held, len(cmds), timer)
 	return sent
+}
+
+// passSeconds returns the GPU time of the last timed pass, once the device has run it (the profiler
+// drains it first), and 0 when it was not timed.
+func (b *Backend) passSeconds() float64 {
+	p := &b.passes
+	if !p.timed {
+		return 0
+	}
+	p.timed = false
+	ns, ok := jsx.Await(p.timer.Call("nanoseconds"))
+	if !ok {
+		b.fail(fmt.Errorf("gpu: reading the pass timestamps: %v", ns))
+		return 0
+	}
+	return ns.Float() / 1e9
 }
 
 // jsValueOf returns the JavaScript object behind one of the binding's wrappers (its unexported

@@ -42,6 +42,21 @@ func TestProfileTimesEveryKernel(t *testing.T) {
 		assert.Positive(t, k.Seconds, k.Kernel)
 	}
 	assert.EqualValues(t, g.Counts().Dispatches-c0.Dispatches, n, "every dispatch is timed")
+	// Where the device has timestamp queries (SwiftShader in Chromium), each kernel's passes are also
+	// timed on the GPU's clock, which runs inside the wall time measured around them.
+	var wall, gpu float64
+	for _, k := range g.Profiled() {
+		wall, gpu = wall+k.Seconds, gpu+k.GPUSeconds
+	}
+	t.Logf("timestamp queries: %v; all kernels so far: wall %.1f ms, GPU %.1f ms", g.Timestamps(), 1000*wall, 1000*gpu)
+	for _, k := range g.Profiled() {
+		if g.Timestamps() {
+			assert.Positive(t, k.GPUSeconds, k.Kernel)
+			assert.LessOrEqual(t, k.GPUSeconds, k.Seconds, k.Kernel)
+		} else {
+			assert.Zero(t, k.GPUSeconds, k.Kernel)
+		}
+	}
 	for _, k := range []string{"augment_views", g.pick("conv3x3", "conv3x3_tiled"), g.pick("gemm", "gemm_tiled"), "gather_rows", "scatter_rows", "mh_sweep", "optim_adam"} {
 		assert.True(t, names[k], "%s was timed", k)
 	}

@@ -84,14 +84,18 @@ export function showProfile(r) {
   if (!r) return;
   const t = $('profile-table');
   const cap = document.createElement('caption');
-  cap.textContent = `Where one ${r.name} training step at batch ${r.batch} goes on this adapter (wall time per step, ${r.steps} steps; timestamp queries are not used)`;
+  const clock = r.timestamps
+    ? 'wall time with the GPU drained around each kernel, and GPU time from timestamp queries'
+    : 'wall time with the GPU drained around each kernel; this adapter has no timestamp queries';
+  cap.textContent = `Where one ${r.name} training step at batch ${r.batch} goes on this adapter (per step, ${r.steps} steps: ${clock})`;
   const row = (cells, tag = 'td') => {
     const tr = document.createElement('tr');
     tr.append(...cells.map((c) => Object.assign(document.createElement(tag), { textContent: c })));
     return tr;
   };
-  t.replaceChildren(cap, row(['kernel', 'file', 'calls/step', 'ms/step', 'share'], 'th'),
-    ...r.kernels.map((k) => row([k.kernel, k.file, k.dispatches_per_step.toFixed(0), k.ms_per_step.toFixed(1), `${(100 * k.share).toFixed(1)} %`])));
+  const gpu = (k) => (r.timestamps ? [k.gpu_ms_per_step.toFixed(2)] : []);
+  t.replaceChildren(cap, row(['kernel', 'file', 'calls/step', 'ms/step', ...(r.timestamps ? ['GPU ms/step'] : []), 'share'], 'th'),
+    ...r.kernels.map((k) => row([k.kernel, k.file, k.dispatches_per_step.toFixed(0), k.ms_per_step.toFixed(1), ...gpu(k), `${(100 * k.share).toFixed(1)} %`])));
   t.hidden = false;
 }
 

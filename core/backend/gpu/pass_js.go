@@ -14,10 +14,10 @@ import (
 
 // passReplay keeps the last compute pass in JavaScript (an array of [pipeline, bind group, uniform
 // offset, x, y, z]) and encodes a pass with one call to globalThis.emc2EncodePass (pass.js, loaded by
-// the page before the engine). While profiling on a device with timestamp queries, each pass also
-// writes its start and end on the GPU's clock (globalThis.emc2PassTimer). A pass equal to the last one sends nothing but that call; a training
+// the page before the engine). A pass equal to the last one sends nothing but that call; a training
 // step, whose pass differs from the last step's only where a bind group changes (the statistics
-// slot), sends one or two commands.
+// slot), sends one or two commands. While profiling on a device with timestamp queries, each pass
+// also writes its start and end on the GPU's clock (globalThis.emc2PassTimer).
 type passReplay struct {
 	encode js.Value // emc2EncodePass(encoder, commands, n, timer)
 	held   js.Value // the commands JavaScript holds

@@ -329,8 +329,8 @@ func (s *Session) Warm() error {
 // profileSteps is how many training steps Profile times.
 const profileSteps = 3
 
-// ProfileReport accompanies EvProfile: each GPU kernel's dispatches and wall time per training step
-// of a configuration, slowest first.
+// ProfileReport accompanies EvProfile: each GPU kernel's dispatches, wall time and (with timestamp
+// queries) GPU time per training step of a configuration, slowest first.
 type ProfileReport struct {
 	Name  string `json:"name"` // the run name ("emc2-cached")
 	Batch int    `json:"batch"`

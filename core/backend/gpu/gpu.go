@@ -166,8 +166,9 @@ func (b *Backend) Kernels() string {
 // AllocatedBytes is the size of all storage buffers created so far (GPU memory in use by the run).
 func (b *Backend) AllocatedBytes() uint64 { return b.allocated }
 
-// Counts is the work the backend has recorded: the host-side cost of a step is mostly one call per
-// dispatch (pipeline, bind group, grid), so `emc2 bench` reports them per step.
+// Counts is the work the backend has recorded; `emc2 bench` reports it per step. Natively the host
+// pays a call per dispatch (pipeline, bind group, grid); in the browser, only Sent of them cross
+// into JavaScript.
 type Counts struct {
 	Dispatches, Passes, Submits uint64
 	// Sent counts the dispatches handed to the driver afresh: all of them natively; in the browser,

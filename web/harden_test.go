@@ -137,6 +137,59 @@ func TestGzipFollowsChanges(t *testing.T) {
 	assert.Equal(t, strings.Repeat("b", 2000), read())
 }
 
+// TestPrecompressedBrotli: a file with a build-made ".br" copy beside it goes out as that copy to
+// clients that accept br (gzip to the others), with its own ETag; a copy older than the file (rebuilt
+// or edited under --dir) is never served.
+func TestPrecompressedBrotli(t *testing.T) {
+	wasm := append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte{0, 1, 2, 3}, 2000)...)
+	br := []byte("brotli bytes, served as they are")
+	built := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	fresh := fstest.MapFS{
+		"dist/emc2.wasm":    {Data: wasm, ModTime: built},
+		"dist/emc2.wasm.br": {Data: br, ModTime: built.Add(time.Second)},
+	}
+	stale := fstest.MapFS{
+		"dist/emc2.wasm":    {Data: wasm, ModTime: built.Add(time.Minute)},
+		"dist/emc2.wasm.br": {Data: br, ModTime: built},
+	}
+	for _, tc := range []struct {
+		name     string
+		root     fstest.MapFS
+		accept   string
+		encoding string
+	}{
+		{"br accepted", fresh, "gzip, deflate, br, zstd", "br"},
+		{"br refused", fresh, "gzip, br;q=0", "gzip"},
+		{"no br", fresh, "gzip", "gzip"},
+		{"nothing accepted", fresh, "", ""},
+		{"stale copy", stale, "gzip, br", "gzip"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := get(t, Handler(tc.root), "GET", "/dist/emc2.wasm", "Accept-Encoding", tc.accept)
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.NoError(t, err)
+			require.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, "application/wasm", resp.Header.Get("Content-Type"))
+			assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
+			assert.Equal(t, tc.encoding, resp.Header.Get("Content-Encoding"))
+			switch tc.encoding {
+			case "br":
+				assert.Equal(t, br, body)
+				assert.True(t, strings.HasSuffix(resp.Header.Get("ETag"), `-br"`), resp.Header.Get("ETag"))
+			case "gzip":
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				require.NoError(t, err)
+				plain, err := io.ReadAll(zr)
+				require.NoError(t, err)
+				assert.Equal(t, wasm, plain)
+			default:
+				assert.Equal(t, wasm, body)
+			}
+		})
+	}
+}
+
 // TestRootFSStaysInside: served through an os.Root (as `emc2 serve --dir` does), symbolic links
 // that leave the folder are not followed; links inside it are.
 func TestRootFSStaysInside(t *testing.T) {
@@ -205,34 +258,38 @@ func TestNewServerTimeouts(t *testing.T) {
 	assert.NoError(t, err, "the server closes the connection (EOF) before our 10 s deadline")
 }
 
-func TestAcceptsGzip(t *testing.T) {
+func TestAccepts(t *testing.T) {
 	for _, tc := range []struct {
-		header string
-		want   bool
+		header   string
+		gzip, br bool
 	}{
-		{"", false},
-		{"gzip", true},
-		{"GZIP", true},
-		{"x-gzip", true},
-		{"deflate, gzip;q=0.5", true},
-		{"gzip;q=0", false},
-		{"gzip; q=0.000", false},
-		{"gzip;q=0.001", true},
-		{"gzip;q=abc", false},
-		{"gzip;q=2", false},
-		{"*", true},
-		{"*;q=0", false},
-		{"*;q=0, gzip", true},
-		{"identity", false},
-		{"br, zstd", false},
-		{",,;;==", false},
+		{"", false, false},
+		{"gzip", true, false},
+		{"GZIP", true, false},
+		{"x-gzip", true, false},
+		{"deflate, gzip;q=0.5", true, false},
+		{"gzip;q=0", false, false},
+		{"gzip; q=0.000", false, false},
+		{"gzip;q=0.001", true, false},
+		{"gzip;q=abc", false, false},
+		{"gzip;q=2", false, false},
+		{"*", true, true},
+		{"*;q=0", false, false},
+		{"*;q=0, gzip", true, false},
+		{"*, br;q=0", true, false},
+		{"identity", false, false},
+		{"br, zstd", false, true},
+		{"gzip, deflate, br, zstd", true, true}, // what Chromium sends, to 127.0.0.1 too
+		{"x-br", false, false},
+		{",,;;==", false, false},
 	} {
 		t.Run(tc.header, func(t *testing.T) {
 			h := http.Header{}
 			if tc.header != "" {
 				h.Set("Accept-Encoding", tc.header)
 			}
-			assert.Equal(t, tc.want, acceptsGzip(h))
+			assert.Equal(t, tc.gzip, accepts(h, "gzip"), "gzip")
+			assert.Equal(t, tc.br, accepts(h, "br"), "br")
 		})
 	}
 }

@@ -8,7 +8,8 @@
 //   steady      images/s between progress reports after a warm-up (evaluations excluded);
 // then runs `emc2 bench --backends gpu` natively for the same configurations on this machine's
 // adapter (lavapipe through Vulkan; the page reaches it through ANGLE) and prints both, and the
-// ratio. It also reports the engine's download: emc2.wasm raw and gzipped.
+// ratio. It also reports the engine's download: emc2.wasm raw, gzipped, and as the page received it
+// (brotli when `make web` made emc2.wasm.br, which `emc2 serve` sends to browsers that accept br).
 //
 // Usage: make bench-browser   (or: node web/test/bench_page.mjs [--methods=simclr,emc2]
 //          [--batches=32,256] [--reports=3] [--adapter=lavapipe|swiftshader] [--json=FILE])
@@ -60,6 +61,13 @@ async function autostartRun(method) {
   if (ad.compat) u.searchParams.set('compat', '1');
   u.searchParams.set('method', method);
   u.searchParams.set('autostart', '1');
+  // The engine as it came over the wire (the worker fetches it, so the page's own timing entries
+  // do not list it).
+  page.on('response', async (resp) => {
+    if (!resp.url().endsWith('/dist/emc2.wasm')) return;
+    const sizes = await resp.request().sizes().catch(() => null);
+    engine.served = { encoding: resp.headers()['content-encoding'] ?? 'identity', bytes: sizes?.responseBodySize };
+  });
   await page.goto(u.href);
   await page.waitForFunction(() => window.emc2.progress.length > 0 || window.emc2.errors.length, null, { timeout: patience, polling: 50 });
   const s = await page.evaluate(() => ({ at: window.emc2.firstStepMs, errors: window.emc2.errors }));
@@ -121,7 +129,9 @@ for (const row of rows) {
   row.ratio = row.page_images_per_s / row.native_images_per_s;
 }
 
-console.log(`\nadapter: ${ad.name}; engine download: emc2.wasm ${(engine.wasm_bytes / 2 ** 20).toFixed(2)} MiB, ${(engine.wasm_gzip_bytes / 2 ** 20).toFixed(2)} MiB gzipped\n`);
+const mb = (n) => (n / 1e6).toFixed(2);
+const served = engine.served ? `; the page received ${mb(engine.served.bytes)} MB (${engine.served.encoding})` : '';
+console.log(`\nadapter: ${ad.name}; engine download: emc2.wasm ${mb(engine.wasm_bytes)} MB, ${mb(engine.wasm_gzip_bytes)} MB gzipped${served}\n`);
 console.log('| method | B | ready to train | first step after Train | autostart: first step after navigation | page images/s | native images/s | page ÷ native |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {

@@ -19,13 +19,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, after, before } from 'node:test';
 import { baseArgs, chromiumPath, pageTest, rel, serve, stopServer } from './browser.mjs';
 
-const { bin, shots, ad, patience, chromium } = await pageTest('browser trainer tests');
+const { repo, bin, shots, ad, patience, chromium } = await pageTest('browser trainer tests');
 
 // The run both sides train: 320 images, batch 16 → 20 steps per epoch, 2 epochs, evaluated every
 // epoch on 200 held-out images (the exact global loss on 64 of them).
@@ -115,7 +115,18 @@ after(async () => {
 // ---- tests -------------------------------------------------------------------------------------------
 test('the page loads, reports the adapter and loads the built-in data', async () => {
   const t0 = Date.now();
+  // The engine comes brotli-compressed when the build made emc2.wasm.br (the brotli tool was there),
+  // and decodes to the engine the build made.
+  const engine = page.waitForResponse((r) => r.url().endsWith('/dist/emc2.wasm'));
   await page.goto(pageURL());
+  const resp = await engine;
+  const wasm = readFileSync(path.join(repo, 'web/app/dist/emc2.wasm'));
+  const brotli = existsSync(path.join(repo, 'web/app/dist/emc2.wasm.br'));
+  assert.equal(resp.headers()['content-encoding'], brotli ? 'br' : 'gzip');
+  const sent = (await resp.request().sizes()).responseBodySize;
+  assert.ok(sent < wasm.length / 3, `the engine came compressed: ${sent} of ${wasm.length} bytes`);
+  assert.ok((await resp.body()).equals(wasm), 'and decodes to the built engine');
+  console.log(`# engine: ${wasm.length} bytes, ${sent} sent (${resp.headers()['content-encoding']})`);
   await until(() => window.emc2.data !== null && window.emc2.saved !== undefined);
   const s = await state();
   assert.ok(s.caps.ok, 'WebGPU available');

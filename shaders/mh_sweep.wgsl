@@ -1,14 +1,22 @@
 // EMC²'s Metropolis–Hastings sweep, the GPU twin of mcmc.Sweep, mcmc.Accept, mcmc.Draw and
 // mcmc.ChainRows (core/mcmc/sweep.go), written to read line by line against it.
 //
-// mh_sweep runs ONE invocation per chain k (image i = batch[k]), sequentially over the views v and the
-// proposals j exactly as the Go loop does, with the same uniforms (Philox, rng.StreamMH) and the same
-// log-domain acceptance test, so its decisions are the CPU's decision by decision. Chain k owns
-// anchor rows k and B+k of Ω (it zeroes them first) and image i's chain state, so no two invocations
-// touch the same memory (the batch holds distinct images). Its statistics go to Counts
-// (NUM_COUNTS per chain); mh_stats then sums them over the chains in order into
-// stats[StatProposals ..]. stats[StatLoss] comes from the objective family (infonce_rows +
-// loss_total), dispatched by the host.
+// A chain k (image i = batch[k]) is sequential: each decision depends on the state the last one
+// left. Its decisions are made by propose (below) in the Go loop's order, with the same uniforms
+// (Philox, rng.StreamMH) and the same log-domain acceptance test, so they are the CPU's decision by
+// decision. Two kernels drive it, the same bits either way:
+//   - mh_sweep: one invocation per chain, which draws, reads S and decides (software adapters, where
+//     the chains of a workgroup run side by side in the CPU's vector lanes);
+//   - mh_sweep_staged: one workgroup per chain (hardware GPUs, with the tiled matrix kernels). For a
+//     chunk of WG proposals at a time the workgroup draws the uniforms, takes their logs and reads
+//     the similarities in parallel into workgroup memory; then invocation 0 decides the chunk in
+//     order from there: a few arithmetic operations per decision instead of a random-number draw and
+//     a global-memory read, with B·WG threads at work instead of B.
+// Chain k owns anchor rows k and B+k of Ω (it zeroes them first) and image i's chain state, so no
+// two chains touch the same memory (the batch holds distinct images). Its statistics go to Counts
+// (NUM_COUNTS per chain); mh_stats then sums them over the chains in order into stats[StatProposals
+// ..]. stats[StatLoss] comes from the objective family (infonce_rows + loss_total), dispatched by the
+// host.
 //!include lib/rng
 //!include lib/shape
 
@@ -33,10 +41,10 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> Stats: array<f32>;      // objective.NumStats values
 @group(0) @binding(8) var<storage, read_write> Rows: array<u32>;       // chain_rows: the encoder's rows
 
-// accept is mcmc.Accept: u ≤ exp(q − score), decided in the log domain.
-fn accept(q: f32, score: f32, u: f32) -> bool {
+// accept is mcmc.Accept: u ≤ exp(q − score), decided in the log domain (lu = log u).
+fn accept(q: f32, score: f32, lu: f32) -> bool {
   let d = q - score;
-  return d >= 0.0 || log(u) < d;
+  return d >= 0.0 || lu < d;
 }
 
 // count_at is the place of chain k's MH statistic stat (StatProposals ..) in Counts.
@@ -45,90 +53,181 @@ fn count_at(k: u32, stat: u32) -> u32 { return k * NUM_COUNTS + stat - STAT_PROP
 // rescores is Variant.Rescores: the chain's state is scored with current features.
 fn rescores() -> bool { return p.variant != PAPER; }
 
-// Draw is what mcmc.Draw returns: the MH uniform u and, for IID, the proposed column.
-struct Draw { u: f32, col: u32 }
+// Proposal is what step j of a view proposes: column col, q = β·S[r, col], and log u of mcmc.Draw's
+// uniform.
+struct Proposal { col: u32, q: f32, lu: f32 }
 
-// draw is mcmc.Draw: the randomness of chain k's step j in view v.
-fn draw(step: u32, k: u32, v: u32, j: u32, b: u32) -> Draw {
-  let bits = rng_bits(vec2<u32>(p.key0, p.key1), STREAM_MH, step, k, v * 2u * b + j);
-  return Draw(to_unit_open(bits.x), bits.y % (2u * b));
+// proposal draws step j of chain k's view v (anchor row r): mcmc.Draw, and the column it proposes.
+fn proposal(k: u32, v: u32, r: u32, j: u32) -> Proposal {
+  let b = p.b;
+  let bits = rng_bits(vec2<u32>(p.key0, p.key1), STREAM_MH, p.step, k, v * 2u * b + j);
+  var c = bits.y % (2u * b);
+  if (p.variant != IID) {
+    c = j; // the sweep proposes the columns in order
+  }
+  return Proposal(c, p.beta * S[r * p.cols + c], log(to_unit_open(bits.x)));
+}
+
+// Chain is a chain's state during a sweep. A run of recorded steps in one state adds 1/M to one
+// entry of Ω; the sum is kept in run_acc, starting from that entry's value, and stored when the state
+// changes, so Ω gets the Go twin's additions in its order without a memory round trip per step.
+struct Chain {
+  col: i32,
+  score: f32,
+  run_col: i32,   // the entry of the view's row that run_acc belongs to, or -1
+  run_acc: f32,
+  proposals: u32, // st[StatProposals]
+  accepted: u32,  // st[StatAccepted]
+  recorded: u32,  // st[StatRecorded]
+  dropped: u32,   // st[StatDropped]
+  state: u32,     // st[StatState]
+}
+
+// start_chain clears chain k's two anchor rows of Ω when clear is set (mh_sweep_staged's workgroup
+// clears them together instead) and reads image i's chain state.
+fn start_chain(k: u32, i: u32, clear: bool) -> Chain {
+  let b = p.b;
+  let cols = p.cols;
+  if (clear) {
+    for (var c = 0u; c < cols; c++) {
+      Omega[k * cols + c] = 0.0;
+      Omega[(b + k) * cols + c] = 0.0;
+    }
+  }
+  var ch = Chain(-1, ChainScore[i], -1, 0.0, 0u, 0u, 0u, 0u, 0u);
+  if (rescores()) {
+    ch.score = UNVISITED;
+    if (ChainIdx[i] != NO_STATE) {
+      ch.col = i32(2u * b + k);
+      ch.score = p.beta * S[k * cols + u32(ch.col)];
+    }
+  }
+  return ch;
+}
+
+// start_view rescores the state of view 2 against its own anchor.
+fn start_view(ch: ptr<function, Chain>, v: u32, r: u32) {
+  if (rescores() && v == 1u && (*ch).col >= 0) {
+    (*ch).score = p.beta * S[r * p.cols + u32((*ch).col)];
+  }
+}
+
+// propose decides step j of view row r, and records the state after the burn-in.
+fn propose(ch: ptr<function, Chain>, r: u32, j: u32, pr: Proposal) {
+  let b = p.b;
+  let own = masked(r, pr.col, b); // own view: never a negative (the code's q = 0)
+  if (!own) {
+    (*ch).proposals++;
+    if (accept(pr.q, (*ch).score, pr.lu)) {
+      (*ch).col = i32(pr.col);
+      (*ch).score = pr.q;
+      (*ch).accepted++;
+    }
+  }
+  if (i32(j) > p.burn && (!own || p.variant == IID)) { // the in-order sweep skips own columns
+    (*ch).recorded++;
+    if ((*ch).col < 0) {
+      (*ch).dropped++;
+    } else {
+      if (u32((*ch).col) >= 2u * b) {
+        (*ch).state++;
+      }
+      if ((*ch).col != (*ch).run_col) { // Ω[r, col] += 1/M
+        flush(ch, r);
+        (*ch).run_col = (*ch).col;
+        (*ch).run_acc = Omega[r * p.cols + u32((*ch).col)];
+      }
+      (*ch).run_acc += p.inv;
+    }
+  }
+}
+
+// flush stores the run's sum in Ω.
+fn flush(ch: ptr<function, Chain>, r: u32) {
+  if ((*ch).run_col >= 0) {
+    Omega[r * p.cols + u32((*ch).run_col)] = (*ch).run_acc;
+  }
+  (*ch).run_col = -1;
+}
+
+// end_view stores the view's last run and marks the positive.
+fn end_view(ch: ptr<function, Chain>, r: u32) {
+  flush(ch, r);
+  Omega[r * p.cols + pos(r, p.b)] = -1.0;
+}
+
+// end_chain writes image i's chain state and chain k's statistics.
+fn end_chain(ch: Chain, k: u32, i: u32) {
+  let b = p.b;
+  ChainScore[i] = ch.score;
+  if (ch.col >= 0 && u32(ch.col) < 2u * b) {
+    ChainIdx[i] = Batch[u32(ch.col) % b];
+  }
+  Counts[count_at(k, STAT_PROPOSALS)] = ch.proposals;
+  Counts[count_at(k, STAT_ACCEPTED)] = ch.accepted;
+  Counts[count_at(k, STAT_RECORDED)] = ch.recorded;
+  Counts[count_at(k, STAT_DROPPED)] = ch.dropped;
+  Counts[count_at(k, STAT_STATE)] = ch.state;
 }
 
 @compute @workgroup_size(WG)
 fn mh_sweep(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
   let b = p.b;
-  let cols = p.cols;
   if (k >= b) { return; }
-  // clear(omega): this chain's two anchor rows.
-  for (var c = 0u; c < cols; c++) {
+  let i = Batch[k];
+  var ch = start_chain(k, i, true);
+  for (var v = 0u; v < 2u; v++) {
+    let r = v * b + k;
+    start_view(&ch, v, r);
+    for (var j = 0u; j < 2u * b; j++) {
+      propose(&ch, r, j, proposal(k, v, r, j));
+    }
+    end_view(&ch, r);
+  }
+  end_chain(ch, k, i);
+}
+
+// One chunk of a view's proposals for mh_sweep_staged: proposal base+t is staged[t].
+var<workgroup> staged: array<Proposal, WG>;
+
+@compute @workgroup_size(WG)
+fn mh_sweep_staged(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let k = wid.x;
+  let b = p.b;
+  let cols = p.cols;
+  if (k >= b) { return; } // uniform: the whole workgroup leaves
+  for (var c = lid; c < cols; c += WG) {
     Omega[k * cols + c] = 0.0;
     Omega[(b + k) * cols + c] = 0.0;
   }
-  let burn = p.burn;
-  let inv = p.inv;
-  let beta = p.beta;
-  var proposals = 0u; // st[StatProposals]
-  var accepted = 0u;  // st[StatAccepted]
-  var recorded = 0u;  // st[StatRecorded]
-  var dropped = 0u;   // st[StatDropped]
-  var state = 0u;     // st[StatState]
-
+  storageBarrier(); // the zeros are visible to invocation 0, which adds to them
   let i = Batch[k];
-  var col = -1;
-  var score = ChainScore[i];
-  if (rescores()) {
-    col = -1;
-    score = UNVISITED;
-    if (ChainIdx[i] != NO_STATE) {
-      col = i32(2u * b + k);
-      score = beta * S[k * cols + u32(col)];
-    }
-  }
+  var ch = start_chain(k, i, false);
   for (var v = 0u; v < 2u; v++) {
     let r = v * b + k;
-    if (rescores() && v == 1u && col >= 0) {
-      score = beta * S[r * cols + u32(col)]; // view 2 scores its state against its own anchor
+    if (lid == 0u) {
+      start_view(&ch, v, r);
     }
-    for (var j = 0u; j < 2u * b; j++) {
-      let d = draw(p.step, k, v, j, b);
-      var c = d.col;
-      if (p.variant != IID) {
-        c = j; // the sweep proposes the columns in order
+    for (var base = 0u; base < 2u * b; base += WG) {
+      if (base + lid < 2u * b) {
+        staged[lid] = proposal(k, v, r, base + lid);
       }
-      let own = masked(r, c, b); // own view: never a negative (the code's q = 0)
-      if (!own) {
-        proposals++;
-        let q = beta * S[r * cols + c];
-        if (accept(q, score, d.u)) {
-          col = i32(c);
-          score = q;
-          accepted++;
+      workgroupBarrier();
+      if (lid == 0u) {
+        for (var t = 0u; t < min(WG, 2u * b - base); t++) {
+          propose(&ch, r, base + t, staged[t]);
         }
       }
-      if (i32(j) > burn && (!own || p.variant == IID)) { // the in-order sweep skips own columns
-        recorded++;
-        if (col < 0) {
-          dropped++;
-        } else {
-          if (u32(col) >= 2u * b) {
-            state++;
-          }
-          Omega[r * cols + u32(col)] += inv;
-        }
-      }
+      workgroupBarrier(); // the chunk is decided before the next one is staged
     }
-    Omega[r * cols + pos(r, b)] = -1.0;
+    if (lid == 0u) {
+      end_view(&ch, r);
+    }
   }
-  ChainScore[i] = score;
-  if (col >= 0 && u32(col) < 2u * b) {
-    ChainIdx[i] = Batch[u32(col) % b];
+  if (lid == 0u) {
+    end_chain(ch, k, i);
   }
-  Counts[count_at(k, STAT_PROPOSALS)] = proposals;
-  Counts[count_at(k, STAT_ACCEPTED)] = accepted;
-  Counts[count_at(k, STAT_RECORDED)] = recorded;
-  Counts[count_at(k, STAT_DROPPED)] = dropped;
-  Counts[count_at(k, STAT_STATE)] = state;
 }
 
 // mh_stats: one invocation per MH statistic, summing it over the chains in order (integer sums,

@@ -139,6 +139,7 @@ func TestEntryBindings(t *testing.T) {
 		"chain_rows":       {"ChainIdx", "Batch", "Rows"},
 		"mh_stats":         {"Counts", "Stats"},
 		"mh_sweep":         {"Omega", "S", "ChainIdx", "ChainScore", "Batch", "Counts"},
+		"mh_sweep_staged":  {"Omega", "S", "ChainIdx", "ChainScore", "Batch", "Counts"},
 		"simclr_weights":   {"S", "Omega", "RowLoss"},
 		"infonce_rows":     {"S", "RowLoss"},
 		"loss_total":       {"Stats", "RowLoss"},

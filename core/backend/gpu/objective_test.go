@@ -209,18 +209,25 @@ func mhRobust(s []float32, chainIdx []uint32, chainScore []float32, batch []uint
 }
 
 // TestMHSweepParity: MH decisions identical to the CPU chain, decision by decision, for the same
-// seed. Several consecutive sweeps (steps) over overlapping batches carry the chains; after each,
+// seed, with both sweep kernels (one invocation per chain, one workgroup per chain). Several consecutive sweeps (steps) over overlapping batches carry the chains; after each,
 // chainIdx and Ω must be exactly equal (records are counts/M, summed in the same order), the MH
 // counts exactly equal, chainScore and the loss within 1e-5 relative. Similarities are multiples of
 // 1/64; data whose replayed decisions include a borderline one (see mhRobust) is redrawn and logged.
 func TestMHSweepParity(t *testing.T) {
 	c, g := backends(t)
-	for _, B := range []int{4, 32} {
+	// B = 40: a view's 80 proposals come in two chunks of the workgroup's 64, the second partial.
+	for _, B := range []int{4, 32, 40} {
 		for _, v := range []mcmc.Variant{mcmc.Paper, mcmc.Fresh, mcmc.IID} {
 			for _, burn := range []float64{0.5, 0} {
 				for _, beta := range []float32{14.28, 5} {
 					name := fmt.Sprintf("B=%d %v burn=%v beta=%v", B, v, burn, beta)
-					t.Run(name, func(t *testing.T) { mhParity(t, c, g, B, v, burn, beta) })
+					t.Run(name, func(t *testing.T) {
+						defer g.SetTiled(g.Tiled())
+						for _, staged := range []bool{false, true} { // mh_sweep, mh_sweep_staged
+							g.SetTiled(staged)
+							mhParity(t, c, g, B, v, burn, beta)
+						}
+					})
 				}
 			}
 		}
@@ -290,15 +297,23 @@ func mhParity(t *testing.T, c *cpu.Backend, g *Backend, B int, v mcmc.Variant, b
 }
 
 // BenchmarkMHSweep times one EMC² sweep (Ω, chain update, statistics) per op, submitted each op as in
-// a training step, at β = 14.28, burn-in 0.5, paper variant; the CPU reference alongside.
+// a training step, at β = 14.28, burn-in 0.5, paper variant: both GPU kernels (mh_sweep, one
+// invocation per chain; mh_sweep_staged, one workgroup per chain), and the CPU reference alongside.
 func BenchmarkMHSweep(b *testing.B) {
 	sharedOnce.Do(func() { shared, sharedErr = New() })
 	if sharedErr != nil {
 		b.Skipf("SKIPPED: %v", sharedErr)
 	}
+	defer shared.SetTiled(shared.Tiled())
 	for _, B := range []int{32, 256} {
-		for _, be := range []backend.Backend{shared, cpu.New()} {
-			b.Run(fmt.Sprintf("%s/B=%d", be.Name(), B), func(b *testing.B) {
+		for _, k := range []struct {
+			name   string
+			be     backend.Backend
+			staged bool
+		}{{"gpu-per-chain", shared, false}, {"gpu-staged", shared, true}, {"cpu", cpu.New(), false}} {
+			be := k.be
+			b.Run(fmt.Sprintf("%s/B=%d", k.name, B), func(b *testing.B) {
+				shared.SetTiled(k.staged)
 				r := rand.New(rand.NewPCG(1, uint64(B)))
 				n := 4 * B
 				p := mcmc.Params{Shape: objective.Shape{B: B, Cols: 2 * B, Beta: 14.28}, BurnIn: 0.5, Key: rng.NewKey(3)}

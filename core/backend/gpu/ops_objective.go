@@ -97,15 +97,20 @@ func (b *Backend) ChainRows(rows, chainIdx, batch backend.Buf, n int) {
 }
 
 // MHSweep runs EMC²'s chains over S and writes Ω, the chain state and the statistics (mcmc.Sweep):
-// one invocation per chain, then the in-order reduction of the counts and the InfoNCE statistic.
+// one invocation per chain on software adapters, one workgroup per chain with the tiled kernels
+// (SetTiled), then the in-order reduction of the counts and the InfoNCE statistic.
 // The batch must hold distinct images.
 func (b *Backend) MHSweep(omega, stats, s, chainIdx, chainScore, batch backend.Buf, p mcmc.Params) {
 	params := mhParams{B: uint32(p.B), Cols: uint32(p.Cols), Beta: p.Beta, Burn: int32(p.BurnInSteps()),
 		Inv:     1 / float32(p.Norm()), // rounded here, like the Go twin (WGSL division is not exact)
 		Variant: uint32(p.Variant), Key0: p.Key.K0, Key1: p.Key.K1, Step: p.Step}
 	counts := b.scratchBuf("mh.counts", numCounts*p.B)
-	b.dispatch("mh_sweep", params, binds{"Omega": buf(omega), "S": buf(s), "ChainIdx": buf(chainIdx),
-		"ChainScore": buf(chainScore), "Batch": buf(batch), "Counts": counts}, ceilDiv(p.B, wg), 1, 1)
+	sweep, groups := "mh_sweep", ceilDiv(p.B, wg)
+	if b.tiled {
+		sweep, groups = "mh_sweep_staged", p.B
+	}
+	b.dispatch(sweep, params, binds{"Omega": buf(omega), "S": buf(s), "ChainIdx": buf(chainIdx),
+		"ChainScore": buf(chainScore), "Batch": buf(batch), "Counts": counts}, groups, 1, 1)
 	b.dispatch("mh_stats", params, binds{"Counts": counts, "Stats": buf(stats)}, 1, 1, 1)
 	rowLoss := b.scratchBuf("objective.row_loss", p.Rows())
 	b.dispatch("infonce_rows", shapeParams(p.Shape), binds{"S": buf(s), "RowLoss": rowLoss}, p.Rows(), 1, 1)

@@ -57,7 +57,7 @@ func TestProfileTimesEveryKernel(t *testing.T) {
 			assert.Zero(t, k.GPUSeconds, k.Kernel)
 		}
 	}
-	for _, k := range []string{"augment_views", g.pick("conv3x3", "conv3x3_tiled"), g.pick("gemm", "gemm_tiled"), "gather_rows", "scatter_rows", "mh_sweep", "optim_adam"} {
+	for _, k := range []string{"augment_views", g.pick("conv3x3", "conv3x3_tiled"), g.pick("gemm", "gemm_tiled"), "gather_rows", "scatter_rows", g.pick("mh_sweep", "mh_sweep_staged"), "optim_adam"} {
 		assert.True(t, names[k], "%s was timed", k)
 	}
 }

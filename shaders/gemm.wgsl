@@ -1,13 +1,16 @@
 // General matrix multiply, the GPU twin of nn.Gemm (gonum SGEMM on the CPU):
 //   C = alpha·op(A)·op(B) + beta·C (+ bias per column) (then ReLU),
-// row-major, op(A) m×k, op(B) k×n. A workgroup of 8×8 invocations covers a 32×32 tile of C; each
-// invocation computes a 4×4 block. Two kernels do it, chosen by adapter (Backend.Tiled):
+// row-major, op(A) m×k, op(B) k×n, by workgroups of 8×8 invocations. Two kernels do it, chosen by
+// adapter (Backend.Tiled):
 //   gemm:       every operand read straight from storage, no workgroup memory: barriers are expensive
 //               on software adapters (lavapipe, SwiftShader), where this ran 2.4× faster than gemm_tiled.
-//               Rows or columns past the edge read clamped garbage that only feeds outputs which are
-//               never stored, so loads need no bounds checks.
+//               Each invocation computes PX = 8 rows × 4 columns (a 64×32 tile per workgroup): there
+//               every storage load is a loop over the CPU's vector lanes, so outputs per loaded value
+//               count (see conv.wgsl). Rows or columns past the edge read clamped garbage that only
+//               feeds outputs which are never stored, so loads need no bounds checks.
 //   gemm_tiled: the workgroup stages 32×32 blocks of op(A) and op(B) in workgroup memory and reuses each
-//               loaded value 32 times, for GPUs whose bandwidth, not arithmetic, bounds gemm.
+//               loaded value 32 times, for GPUs whose bandwidth, not arithmetic, bounds gemm; each
+//               invocation computes a 4×4 block of the 32×32 tile.
 // Both add the products of each output in ascending q with fma, so they give the same bits.
 
 //!include lib/tile
@@ -60,24 +63,36 @@ fn store(i: u32, acc: vec4<f32>, j0: u32) {
 
 @compute @workgroup_size(8, 8)
 fn gemm(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i0 = gid.y * 4u;
+  let i0 = gid.y * PX;
   let j0 = gid.x * 4u;
   if (i0 >= p.m || j0 >= p.n) { return; }
   var c0 = vec4<f32>(0.0);
   var c1 = vec4<f32>(0.0);
   var c2 = vec4<f32>(0.0);
   var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
   for (var q = 0u; q < p.k; q++) {
     let b = load_b4(q, j0);
     c0 = fma(vec4<f32>(load_a(i0, q)), b, c0);
     c1 = fma(vec4<f32>(load_a(i0 + 1u, q)), b, c1);
     c2 = fma(vec4<f32>(load_a(i0 + 2u, q)), b, c2);
     c3 = fma(vec4<f32>(load_a(i0 + 3u, q)), b, c3);
+    c4 = fma(vec4<f32>(load_a(i0 + 4u, q)), b, c4);
+    c5 = fma(vec4<f32>(load_a(i0 + 5u, q)), b, c5);
+    c6 = fma(vec4<f32>(load_a(i0 + 6u, q)), b, c6);
+    c7 = fma(vec4<f32>(load_a(i0 + 7u, q)), b, c7);
   }
   store(i0, c0, j0);
   store(i0 + 1u, c1, j0);
   store(i0 + 2u, c2, j0);
   store(i0 + 3u, c3, j0);
+  store(i0 + 4u, c4, j0);
+  store(i0 + 5u, c5, j0);
+  store(i0 + 6u, c6, j0);
+  store(i0 + 7u, c7, j0);
 }
 
 @compute @workgroup_size(8, 8)

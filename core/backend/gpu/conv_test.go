@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/backend/cpu"
 	"github.com/emc2ml/emc2/core/nn"
 	"github.com/stretchr/testify/require"
@@ -157,6 +158,47 @@ func BenchmarkConvForward(b *testing.B) {
 				require.NoError(b, g.Read(y, probe))
 			}
 			flops := 2 * float64(px) * float64(s.K()) * float64(s.Cout) * float64(b.N)
+			b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkConvBack times Conv3x3Back (ReLU mask, bias gradient, dW and, past the first layer, dX)
+// at the encoder's two layer shapes, batch 64, reading one value back per iteration.
+func BenchmarkConvBack(b *testing.B) {
+	sharedOnce.Do(func() { shared, sharedErr = New() })
+	if sharedErr != nil {
+		b.Skipf("SKIPPED GPU benchmark: %v", sharedErr)
+	}
+	g := shared
+	for _, s := range []nn.ConvShape{{N: 64, H: 28, W: 28, Cin: 1, Cout: 32}, {N: 64, H: 14, W: 14, Cin: 32, Cout: 64}} {
+		b.Run(fmt.Sprintf("%dx%dx%d-%d", s.H, s.W, s.Cin, s.Cout), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			px := s.N * s.H * s.W
+			x, w, y, dy := g.Alloc(px*s.Cin), g.Alloc(s.K()*s.Cout), g.Alloc(px*s.Cout), g.Alloc(px*s.Cout)
+			dw, db := g.Alloc(s.K()*s.Cout), g.Alloc(s.Cout)
+			var dx backend.Buf
+			if s.Cin > 1 {
+				dx = g.Alloc(px * s.Cin)
+			}
+			g.Write(x, randVec(r, px*s.Cin))
+			g.Write(w, randVec(r, s.K()*s.Cout))
+			g.Write(y, randVec(r, px*s.Cout))
+			g.Write(dy, randVec(r, px*s.Cout))
+			probe := make([]float32, 1)
+			g.Conv3x3Back(dx, dw, db, dy, x, w, y, s, true) // warm-up: bind group creation
+			require.NoError(b, g.Read(dw, probe))
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				g.Conv3x3Back(dx, dw, db, dy, x, w, y, s, true)
+				require.NoError(b, g.Read(dw, probe))
+			}
+			products := 1.0
+			if dx != nil {
+				products = 2
+			}
+			flops := products * 2 * float64(px) * float64(s.K()) * float64(s.Cout) * float64(b.N)
 			b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
 		})
 	}

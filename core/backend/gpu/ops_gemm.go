@@ -19,7 +19,7 @@ func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, 
 	}
 	params := gemmParams{M: uint32(m), N: uint32(n), K: uint32(k), TransA: bit(transA), TransB: bit(transB),
 		Alpha: alpha, Beta: beta, Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, 32), 1)
+	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, b.convTileRows()), 1)
 }
 
 // pick returns the version of a matrix-product kernel that SetTiled chose (two constants, so that

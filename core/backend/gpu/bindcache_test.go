@@ -21,9 +21,10 @@ func TestBindGroupCacheAfterGC(t *testing.T) {
 		x, y := g.Alloc(64), g.Alloc(64)
 		g.Write(y, want)
 		g.Write(x, want)
-		g.reluMask(x.(*Buf), y.(*Buf), 64) // keeps x (y > 0 everywhere): a dispatch through the cache
+		sums := g.Alloc(64)
+		g.colSums(sums.(*Buf), x.(*Buf), y.(*Buf), 1, 64) // keeps x (y > 0 everywhere): a dispatch through the cache
 		g.Write(y, make([]float32, 64))
-		g.reluMask(x.(*Buf), y.(*Buf), 64) // now zeroes x, if it reaches the right buffers
+		g.colSums(sums.(*Buf), x.(*Buf), y.(*Buf), 1, 64) // now zeroes x, if it reaches the right buffers
 		require.Equal(t, make([]float32, 64), read(t, g, x), "iteration %d", it)
 		runtime.GC()
 	}

@@ -121,14 +121,14 @@ func TestDispatchChecksParamsAndBindings(t *testing.T) {
 		bufs   binds
 		want   string
 	}{
-		{gemmParams{}, binds{"X": x, "Y": y}, "relu_mask: parameters are gpu.gemmParams, its Params is gpu.elemParams"},
-		{elemParams{N: 64}, binds{"X": x}, "relu_mask: buffer Y (binding 2) is missing"},
-		{elemParams{N: 64}, binds{"X": x, "Y": y, "Z": z}, "relu_mask: the entry point does not use Z"},
+		{gemmParams{}, binds{"X": x, "Y": y}, "col_sums: parameters are gpu.gemmParams, its Params is gpu.elemParams"},
+		{elemParams{N: 64}, binds{"X": x}, "col_sums: buffer Y (binding 2) is missing"},
+		{elemParams{N: 64}, binds{"X": x, "Y": y, "Z": z}, "col_sums: the entry point does not use Z"},
 	} {
-		g.dispatch("relu_mask", tc.params, tc.bufs, 1, 1, 1)
+		g.dispatch("col_sums", tc.params, tc.bufs, 1, 1, 1)
 		require.ErrorContains(t, g.Flush(), tc.want)
 	}
-	g.dispatch("relu_mask", elemParams{N: 64}, binds{"X": x, "Y": y}, 1, 1, 1)
+	g.dispatch("col_sums", elemParams{N: 64}, binds{"X": x, "Y": y}, 1, 1, 1)
 	require.NoError(t, g.Flush())
 }
 

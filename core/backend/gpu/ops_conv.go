@@ -91,10 +91,7 @@ func (b *Backend) Conv3x3(y, x, w, bias backend.Buf, s nn.ConvShape, relu bool) 
 func (b *Backend) Conv3x3Back(dx, dw, db, dy, x, w, y backend.Buf, s nn.ConvShape, relu bool) {
 	g := buf(dy)
 	pixels := s.N * s.H * s.W
-	if relu {
-		b.reluMask(g, buf(y), pixels*s.Cout)
-	}
-	b.colSums(buf(db), g, pixels, s.Cout)
+	b.colSums(buf(db), g, reluOut(relu, y), pixels, s.Cout)
 	b.convDW(buf(dw), buf(x), g, s)
 	if dx != nil {
 		b.conv(buf(dx), g, buf(w), nil, s.N, s.H, s.W, s.Cout, s.Cin, true, false)

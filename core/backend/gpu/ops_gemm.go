@@ -37,27 +37,37 @@ type elemParams struct{ N, Rows, Chunk uint32 }
 // grid1D spreads n invocations of wg-wide workgroups over a 2-D grid when needed.
 func grid1D(n int) (x, y int) { return grid2D(ceilDiv(n, wg)) }
 
-func (b *Backend) reluMask(dy, y *Buf, n int) {
-	x, gy := grid1D(n)
-	b.dispatch("relu_mask", elemParams{N: uint32(n)}, binds{"X": dy, "Y": y}, x, gy, 1)
-}
-
 // colSumsChunk is the most rows one col_sums invocation adds: a convolution's bias gradient sums
 // N·H·W rows (50,176 at B = 32), which one invocation per column would add alone.
 const colSumsChunk = 256
 
 // colSums records db[j] = Σ_r g[r·n + j]: partial sums over chunks of rows in parallel, then their
-// sum, both in a fixed order (deterministic).
-func (b *Backend) colSums(db, g *Buf, rows, n int) {
+// sum, both in a fixed order (deterministic). With relu (the layer's ReLU output; nil for none), g is
+// first zeroed in place where relu ≤ 0, in the same pass (the ReLU's backward).
+func (b *Backend) colSums(db, g, relu *Buf, rows, n int) {
 	chunk := max(colSumsChunk, ceilDiv(rows, 65535))
 	chunks := ceilDiv(rows, chunk)
+	first, bs := "col_sums", binds{"X": g}
+	if relu != nil {
+		first, bs = "col_sums_relu", binds{"X": g, "R": relu}
+	}
 	if chunks == 1 {
-		b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(rows)}, binds{"X": g, "Y": db}, ceilDiv(n, wg), 1, 1)
+		bs["Y"] = db
+		b.dispatch(first, elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(rows)}, bs, ceilDiv(n, wg), 1, 1)
 		return
 	}
 	part := b.scratchBuf("col_sums", chunks*n)
-	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(chunk)}, binds{"X": g, "Y": part}, ceilDiv(n, wg), chunks, 1)
+	bs["Y"] = part
+	b.dispatch(first, elemParams{N: uint32(n), Rows: uint32(rows), Chunk: uint32(chunk)}, bs, ceilDiv(n, wg), chunks, 1)
 	b.dispatch("col_sums", elemParams{N: uint32(n), Rows: uint32(chunks), Chunk: uint32(chunks)}, binds{"X": part, "Y": db}, ceilDiv(n, wg), 1, 1)
+}
+
+// reluOut is the ReLU output a layer's backward masks its gradient with, or nil without a ReLU.
+func reluOut(relu bool, y backend.Buf) *Buf {
+	if !relu {
+		return nil
+	}
+	return buf(y)
 }
 
 func buf(x backend.Buf) *Buf {
@@ -74,10 +84,7 @@ func (b *Backend) Linear(y, x, w, bias backend.Buf, m, k, n int, relu bool) {
 
 // LinearBack computes the gradients of Linear (dx may be nil); dy holds the masked gradient after.
 func (b *Backend) LinearBack(dx, dw, db, dy, x, w, y backend.Buf, m, k, n int, relu bool) {
-	if relu {
-		b.reluMask(buf(dy), buf(y), m*n)
-	}
-	b.colSums(buf(db), buf(dy), m, n)
+	b.colSums(buf(db), buf(dy), reluOut(relu, y), m, n)
 	b.gemmOp(buf(dw), buf(x), buf(dy), nil, k, n, m, true, false, 1, 0, false)
 	if dx != nil {
 		b.gemmOp(buf(dx), buf(dy), buf(w), nil, m, k, n, false, true, 1, 0, false)

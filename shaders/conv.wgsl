@@ -59,8 +59,9 @@ fn pixel_pos(i: u32) -> vec3<i32> {
 fn src(q: vec3<i32>, dy: i32, dx: i32) -> i32 {
   let y = q.y + dy;
   let x = q.z + dx;
-  if (y < 0 || y >= i32(p.h) || x < 0 || x >= i32(p.w)) { return -1; }
-  return (q.x + y * i32(p.w) + x) * i32(p.c1);
+  // & and |, not && and ||: no branch per pixel (SwiftShader took 50 s to compile 8 pixels' worth).
+  let outside = (y < 0) | (y >= i32(p.h)) | (x < 0) | (x >= i32(p.w));
+  return select((q.x + y * i32(p.w) + x) * i32(p.c1), -1, outside);
 }
 
 // A value at offset s (from src) plus channel c; select keeps the loop branch-free.
@@ -208,7 +209,7 @@ fn row_tap(r: u32) -> vec3<i32> {
 fn inside(y: i32, x: i32, tap: vec3<i32>) -> bool {
   let yy = y + tap.x;
   let xx = x + tap.y;
-  return yy >= 0 && yy < i32(p.h) && xx >= 0 && xx < i32(p.w);
+  return (yy >= 0) & (yy < i32(p.h)) & (xx >= 0) & (xx < i32(p.w)); // no branches, like src
 }
 
 // Value of x at pixel px moved by tap, or 0 when ok is false.

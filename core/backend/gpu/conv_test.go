@@ -133,8 +133,16 @@ func TestMaxPoolParity(t *testing.T) {
 }
 
 // BenchmarkConvForward times Conv3x3 (bias + ReLU) on the GPU backend at the encoder's first two
-// layer shapes, batch 64. Each iteration reads one value back, so it measures finished work.
-func BenchmarkConvForward(b *testing.B) {
+// layer shapes, batch 64.
+func BenchmarkConvForward(b *testing.B) { benchConv(b, false) }
+
+// BenchmarkConvBack times Conv3x3Back (ReLU mask, bias gradient, dW and, past the first layer, dX)
+// at the same shapes.
+func BenchmarkConvBack(b *testing.B) { benchConv(b, true) }
+
+// benchConv times one direction of the convolution; each iteration reads one value back, so it
+// measures finished work. GFLOP/s counts the products: one (forward, or dW alone) or two (dW, dX).
+func benchConv(b *testing.B, back bool) {
 	sharedOnce.Do(func() { shared, sharedErr = New() })
 	if sharedErr != nil {
 		b.Skipf("SKIPPED GPU benchmark: %v", sharedErr)
@@ -145,54 +153,30 @@ func BenchmarkConvForward(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 2))
 			px := s.N * s.H * s.W
 			x, w, bias, y := g.Alloc(px*s.Cin), g.Alloc(s.K()*s.Cout), g.Alloc(s.Cout), g.Alloc(px*s.Cout)
-			g.Write(x, randVec(r, px*s.Cin))
-			g.Write(w, randVec(r, s.K()*s.Cout))
-			g.Write(bias, randVec(r, s.Cout))
-			probe := make([]float32, 1)
-			g.Conv3x3(y, x, w, bias, s, true) // warm-up: bind group creation
-			require.NoError(b, g.Read(y, probe))
-			b.ResetTimer()
-			start := time.Now()
-			for range b.N {
-				g.Conv3x3(y, x, w, bias, s, true)
-				require.NoError(b, g.Read(y, probe))
-			}
-			flops := 2 * float64(px) * float64(s.K()) * float64(s.Cout) * float64(b.N)
-			b.ReportMetric(flops/time.Since(start).Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
-// BenchmarkConvBack times Conv3x3Back (ReLU mask, bias gradient, dW and, past the first layer, dX)
-// at the encoder's two layer shapes, batch 64, reading one value back per iteration.
-func BenchmarkConvBack(b *testing.B) {
-	sharedOnce.Do(func() { shared, sharedErr = New() })
-	if sharedErr != nil {
-		b.Skipf("SKIPPED GPU benchmark: %v", sharedErr)
-	}
-	g := shared
-	for _, s := range []nn.ConvShape{{N: 64, H: 28, W: 28, Cin: 1, Cout: 32}, {N: 64, H: 14, W: 14, Cin: 32, Cout: 64}} {
-		b.Run(fmt.Sprintf("%dx%dx%d-%d", s.H, s.W, s.Cin, s.Cout), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			px := s.N * s.H * s.W
-			x, w, y, dy := g.Alloc(px*s.Cin), g.Alloc(s.K()*s.Cout), g.Alloc(px*s.Cout), g.Alloc(px*s.Cout)
-			dw, db := g.Alloc(s.K()*s.Cout), g.Alloc(s.Cout)
+			dy, dw := g.Alloc(px*s.Cout), g.Alloc(s.K()*s.Cout)
 			var dx backend.Buf
-			if s.Cin > 1 {
+			if back && s.Cin > 1 {
 				dx = g.Alloc(px * s.Cin)
 			}
-			g.Write(x, randVec(r, px*s.Cin))
-			g.Write(w, randVec(r, s.K()*s.Cout))
-			g.Write(y, randVec(r, px*s.Cout))
-			g.Write(dy, randVec(r, px*s.Cout))
-			probe := make([]float32, 1)
-			g.Conv3x3Back(dx, dw, db, dy, x, w, y, s, true) // warm-up: bind group creation
-			require.NoError(b, g.Read(dw, probe))
+			for _, v := range []struct {
+				buf backend.Buf
+				n   int
+			}{{x, px * s.Cin}, {w, s.K() * s.Cout}, {bias, s.Cout}, {y, px * s.Cout}, {dy, px * s.Cout}} {
+				g.Write(v.buf, randVec(r, v.n))
+			}
+			run := func() {
+				if back {
+					g.Conv3x3Back(dx, dw, bias, dy, x, w, y, s, true) // bias takes the bias gradient
+				} else {
+					g.Conv3x3(y, x, w, bias, s, true)
+				}
+				require.NoError(b, g.Read(dw, make([]float32, 1)))
+			}
+			run() // warm-up: bind group creation
 			b.ResetTimer()
 			start := time.Now()
 			for range b.N {
-				g.Conv3x3Back(dx, dw, db, dy, x, w, y, s, true)
-				require.NoError(b, g.Read(dw, probe))
+				run()
 			}
 			products := 1.0
 			if dx != nil {

@@ -124,14 +124,20 @@ func (b *Backend) loadFamily(file, src string, params any) error {
 	return nil
 }
 
-// otherVariant reports whether entry is the version of a matrix-product kernel that SetTiled did not
-// choose (name_tiled, or name when m has name_tiled): it is compiled only if it is ever used, which
-// spares software adapters, and the browser, compiling kernels they never run.
+// otherVariant reports whether entry is the version of a kernel that SetTiled did not choose: a
+// hardware-GPU version (name_tiled, name_staged) on a software adapter, or on a hardware GPU the
+// name that has one. It is compiled only if it is ever used, which spares software adapters, and the
+// browser, compiling kernels they never run.
 func (b *Backend) otherVariant(m *shaders.Module, entry string) bool {
-	if strings.HasSuffix(entry, "_tiled") {
-		return !b.tiled
+	for _, suffix := range []string{"_tiled", "_staged"} {
+		if strings.HasSuffix(entry, suffix) {
+			return !b.tiled
+		}
+		if slices.ContainsFunc(m.Entries, func(e shaders.Entry) bool { return e.Name == entry+suffix }) {
+			return b.tiled
+		}
 	}
-	return b.tiled && slices.ContainsFunc(m.Entries, func(e shaders.Entry) bool { return e.Name == entry+"_tiled" })
+	return false
 }
 
 // compile creates the kernel's pipeline.

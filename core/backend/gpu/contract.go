@@ -27,7 +27,7 @@ const wg = 64
 var consts = []shaders.Const{
 	{Name: "WG", Value: uint32(wg), Go: "gpu.wg"},
 	{Name: "PER_WG", Value: uint32(perWorkgroup), Go: "gpu.perWorkgroup"},
-	{Name: "PX", Value: uint32(convPX), Go: "gpu.convPX"},
+	{Name: "PX", Value: uint32(registerRows), Go: "gpu.registerRows"},
 	{Name: "NUM_STATS", Value: uint32(objective.NumStats), Go: "objective.NumStats"},
 	{Name: "STAT_LOSS", Value: uint32(objective.StatLoss), Go: "objective.StatLoss"},
 	{Name: "STAT_PROPOSALS", Value: uint32(objective.StatProposals), Go: "objective.StatProposals"},

@@ -12,18 +12,6 @@ const (
 	dwMaxPartials = 1 << 22 // 16 MiB
 )
 
-// convPX is PX of shaders/conv.wgsl: the pixels (dW: rows) each invocation of the register kernels
-// computes, 8 per invocation and 64 per 8×8 workgroup, where the tiled kernels take 32.
-const convPX = 8
-
-// convTileRows is the pixels (dW: rows) one workgroup of the chosen kernels covers.
-func (b *Backend) convTileRows() int {
-	if b.tiled {
-		return 32
-	}
-	return 8 * convPX
-}
-
 // convParams is struct Params of shaders/conv.wgsl.
 type convParams struct {
 	N, H, W      uint32
@@ -49,7 +37,7 @@ func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu b
 		entry = b.pick("conv3x3_dx", "conv3x3_dx_tiled")
 	}
 	params := convParams{N: uint32(n), H: uint32(h), W: uint32(wd), C1: uint32(c1), C2: uint32(c2), Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch(entry, params, binds{"A": in, "B": w, "C": out, "D": bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, b.convTileRows()), 1)
+	b.dispatch(entry, params, binds{"A": in, "B": w, "C": out, "D": bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, b.tileRows()), 1)
 }
 
 // dwChunks returns the image rows per split-K chunk and the number of chunks.
@@ -75,7 +63,7 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	}
 	params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(s.Cin), C2: uint32(s.Cout),
 		RowsPerChunk: uint32(rowsPer), Count: uint32(count), Chunks: uint32(chunks)}
-	b.dispatch(b.pick("conv3x3_dw", "conv3x3_dw_tiled"), params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, b.convTileRows()), chunks)
+	b.dispatch(b.pick("conv3x3_dw", "conv3x3_dw_tiled"), params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, b.tileRows()), chunks)
 	if chunks > 1 {
 		gx, gy := grid1D(count)
 		b.dispatch("conv3x3_dw_sum", params, binds{"A": part, "C": dw}, gx, gy, 1)

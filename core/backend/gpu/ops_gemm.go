@@ -19,10 +19,23 @@ func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, 
 	}
 	params := gemmParams{M: uint32(m), N: uint32(n), K: uint32(k), TransA: bit(transA), TransB: bit(transB),
 		Alpha: alpha, Beta: beta, Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, b.convTileRows()), 1)
+	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, b.tileRows()), 1)
 }
 
-// pick returns the version of a matrix-product kernel that SetTiled chose (two constants, so that
+// registerRows is PX of shaders/gemm.wgsl and conv.wgsl: the rows (pixels, dW rows) each invocation
+// of the register kernels computes, 64 per 8×8 workgroup, where the tiled kernels' workgroups take 32.
+// The kernels are written out for 8 (eight named accumulators): another value means rewriting them.
+const registerRows = 8
+
+// tileRows is the rows of C one workgroup of the chosen GEMM or convolution kernel covers.
+func (b *Backend) tileRows() int {
+	if b.tiled {
+		return 32
+	}
+	return 8 * registerRows
+}
+
+// pick returns the version of a kernel that SetTiled chose (two constants, so that
 // the per-dispatch path allocates nothing).
 func (b *Backend) pick(register, tiled string) string {
 	if b.tiled {

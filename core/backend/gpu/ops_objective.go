@@ -105,11 +105,11 @@ func (b *Backend) MHSweep(omega, stats, s, chainIdx, chainScore, batch backend.B
 		Inv:     1 / float32(p.Norm()), // rounded here, like the Go twin (WGSL division is not exact)
 		Variant: uint32(p.Variant), Key0: p.Key.K0, Key1: p.Key.K1, Step: p.Step}
 	counts := b.scratchBuf("mh.counts", numCounts*p.B)
-	sweep, groups := "mh_sweep", ceilDiv(p.B, wg)
+	groups := ceilDiv(p.B, wg) // mh_sweep: an invocation per chain
 	if b.tiled {
-		sweep, groups = "mh_sweep_staged", p.B
+		groups = p.B // mh_sweep_staged: a workgroup per chain
 	}
-	b.dispatch(sweep, params, binds{"Omega": buf(omega), "S": buf(s), "ChainIdx": buf(chainIdx),
+	b.dispatch(b.pick("mh_sweep", "mh_sweep_staged"), params, binds{"Omega": buf(omega), "S": buf(s), "ChainIdx": buf(chainIdx),
 		"ChainScore": buf(chainScore), "Batch": buf(batch), "Counts": counts}, groups, 1, 1)
 	b.dispatch("mh_stats", params, binds{"Counts": counts, "Stats": buf(stats)}, 1, 1, 1)
 	rowLoss := b.scratchBuf("objective.row_loss", p.Rows())

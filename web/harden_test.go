@@ -190,6 +190,23 @@ func TestPrecompressedBrotli(t *testing.T) {
 	}
 }
 
+// TestWarmLeavesGzipToClientsWithoutBr: the server gzips the engine ahead of its first request only
+// when there is no build-made .br copy, which the browsers that accept br get instead.
+func TestWarmLeavesGzipToClientsWithoutBr(t *testing.T) {
+	wasm := append([]byte("\x00asm\x01\x00\x00\x00"), bytes.Repeat([]byte{0, 1, 2, 3}, 2000)...)
+	for _, withBr := range []bool{false, true} {
+		root := fstest.MapFS{wasmPath: {Data: wasm}}
+		if withBr {
+			root[wasmPath+".br"] = &fstest.MapFile{Data: []byte("brotli bytes")}
+		}
+		h := HandlerFor(root).(*handler)
+		h.warm(wasmPath)
+		_, gzipped := h.gz.entries[wasmPath]
+		assert.Equal(t, !withBr, gzipped, "with a .br copy: %v", withBr)
+		assert.Contains(t, h.tags.entries, wasmPath, "the ETag is computed either way")
+	}
+}
+
 // TestRootFSStaysInside: served through an os.Root (as `emc2 serve --dir` does), symbolic links
 // that leave the folder are not followed; links inside it are.
 func TestRootFSStaysInside(t *testing.T) {

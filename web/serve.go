@@ -108,7 +108,9 @@ type handler struct {
 }
 
 // warm hashes and compresses name into the caches ahead of its first request, so the page's first
-// load does not wait for the wasm to be compressed (about a second for 6 MB).
+// load does not wait for the wasm to be compressed (about a second for 6 MB). A build-made .br copy
+// makes the gzip wait for a client without br: browsers that accept br never need it, and on two
+// cores the compression would compete with the page's own start.
 func (h *handler) warm(name string) {
 	st, err := fs.Stat(h.root, name)
 	if err != nil || !st.Mode().IsRegular() {
@@ -121,7 +123,9 @@ func (h *handler) warm(name string) {
 	defer f.Close()
 	if st, err := f.Stat(); err == nil {
 		h.etag(name, f, st)
-		if compressible[path.Ext(name)] {
+		if br, _ := precompressed(h.root, name+".br", st); br != nil {
+			br.Close()
+		} else if compressible[path.Ext(name)] {
 			h.gz.get(name, st, func() []byte { return gzipped(f, st) })
 		}
 	}

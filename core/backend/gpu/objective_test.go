@@ -209,8 +209,9 @@ func mhRobust(s []float32, chainIdx []uint32, chainScore []float32, batch []uint
 }
 
 // TestMHSweepParity: MH decisions identical to the CPU chain, decision by decision, for the same
-// seed, with both sweep kernels (one invocation per chain, one workgroup per chain). Several consecutive sweeps (steps) over overlapping batches carry the chains; after each,
-// chainIdx and Ω must be exactly equal (records are counts/M, summed in the same order), the MH
+// seed, with both sweep kernels (one invocation per chain, one workgroup per chain). Several
+// consecutive sweeps (steps) over overlapping batches carry the chains; after each, chainIdx and Ω
+// must be exactly equal (records are counts/M, summed in the same order), the MH
 // counts exactly equal, chainScore and the loss within 1e-5 relative. Similarities are multiples of
 // 1/64; data whose replayed decisions include a borderline one (see mhRobust) is redrawn and logged.
 func TestMHSweepParity(t *testing.T) {

@@ -85,12 +85,19 @@ async function dir() {
 }
 
 // write replaces a file atomically: a writable stream writes to a swap file that replaces the real
-// one only on close, so a crash never leaves half a checkpoint.
-async function write(d, name, blob) {
+// one only on close, so a crash never leaves half a checkpoint. data is a string, bytes or a list of
+// byte arrays, never a Blob: when the quota runs out, Chromium sometimes fails to read a large Blob
+// back (NotReadableError), where plain bytes fail as they should, with QuotaExceededError.
+async function write(d, name, data) {
   const h = await d.getFileHandle(name, { create: true });
   const w = await h.createWritable();
-  await w.write(blob);
-  await w.close();
+  try {
+    for (const p of Array.isArray(data) ? data : [data]) await w.write(p);
+    await w.close();
+  } catch (e) {
+    await w.abort().catch(() => {});
+    throw e;
+  }
 }
 
 // store queues a storage write of about `bytes`; a failure (a full quota, say) is reported, never
@@ -102,9 +109,8 @@ function store(write, what, bytes = 0) {
   });
 }
 
-// storageFull tells whether a failed write failed for want of space. Chromium names it
-// QuotaExceededError, or — when the quota runs out while it swaps the file in — NotReadableError,
-// so the estimate decides too.
+// storageFull tells whether a failed write failed for want of space: Chromium names it
+// QuotaExceededError; when the disk itself is full the estimate tells.
 async function storageFull(e, bytes) {
   if (e.name === 'QuotaExceededError') return true;
   try {
@@ -120,10 +126,10 @@ async function read(d, name) {
   return h.getFile();
 }
 
-// packFiles stores a list of {path, bytes} as one blob plus an index.
+// packFiles stores a list of {path, bytes} as one file's parts plus an index.
 function packFiles(files) {
   const index = files.map((f) => ({ path: f.path, size: f.bytes.length }));
-  return { index, blob: new Blob(files.map((f) => f.bytes)) };
+  return { index, parts: files.map((f) => f.bytes) };
 }
 
 async function unpackFiles(index, file) {
@@ -141,8 +147,8 @@ async function save(info, bytes) {
   if (info.data !== storedSpec) {
     if (info.data.startsWith('upload:')) {
       if (!lastFiles) throw new Error('the uploaded data is no longer in memory');
-      const { index, blob } = packFiles(lastFiles.files);
-      await write(d, 'data.bin', blob);
+      const { index, parts } = packFiles(lastFiles.files);
+      await write(d, 'data.bin', parts);
       await write(d, 'data.json', JSON.stringify({ spec: info.data, image_size: lastFiles.image_size, index }));
     } else {
       await d.removeEntry('data.bin').catch(() => {});
@@ -150,7 +156,7 @@ async function save(info, bytes) {
     }
     storedSpec = info.data;
   }
-  await write(d, 'checkpoint.emc2ckpt', new Blob([bytes]));
+  await write(d, 'checkpoint.emc2ckpt', bytes);
   // The description is written last; the checkpoint itself holds the run's config and history.
   await write(d, 'run.json', JSON.stringify({ ...info, saved_at: Date.now() }));
   post('stored', { step: info.step, total: info.total, bytes: bytes.length });

@@ -354,6 +354,24 @@ test('a folder of photos loads with classes from sub-folders and bad files liste
   await page.screenshot({ path: path.join(shots, '6-photos.png'), fullPage: true });
 });
 
+test('a run on uploaded photos is stored with its files, and a reload restores both', async () => {
+  const spec = (await state()).data.spec;
+  await page.click('#train');
+  await until(() => window.emc2.state === 'done' && window.emc2.stored?.step === window.emc2.stored?.total);
+  const trained = await state();
+  await page.reload();
+  await until(() => window.emc2.saved !== undefined && window.emc2.data !== null);
+  assert.equal((await state()).saved?.data, spec, 'the page offers the run on the photos');
+  await page.click('#saved-resume');
+  await until(() => window.emc2.data?.spec !== 'default' && window.emc2.state === 'done');
+  const s = await state();
+  assert.deepEqual(s.errors, []);
+  assert.equal(s.data.spec, spec, 'the photos came back from browser storage');
+  assert.deepEqual(s.data.classes, trained.data.classes);
+  assert.deepEqual([s.data.train, s.data.test, s.data.h], [trained.data.train, trained.data.test, 24]);
+  assert.equal(s.progress.at(-1).step, trained.progress.at(-1).step, 'the finished run came back as it ended');
+});
+
 test('cold start: a shared link with autostart trains at once', async () => {
   const context = await newContext();
   const p = await context.newPage();

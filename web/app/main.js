@@ -23,6 +23,7 @@ import { compareState, initCompare, showCompareProgress, showCompareReport, show
 let autostarted = false; // ?autostart=1 trains once, as soon as the first data is in
 let recovering = false; // a run was training when the GPU device was lost: resume it once the new engine has looked in storage
 const maxLosses = 3; // lost devices a page recovers from before it stops trying
+let unused = false; // the running worker has had no command yet (see boot)
 
 // setState: the engine's state changed; each view enables what fits it.
 function setState(s) {
@@ -183,10 +184,12 @@ function resumeAfterLoss(saved) {
   else showNotice('No checkpoint of the run was stored before the device was lost: press Train to start it again.');
 }
 
-// boot starts the engine (a fresh one if one ran) on a backend ('gpu' or 'cpu'), asks for a saved
-// run, and loads the built-in data unless the URL says data=none.
+// boot starts the engine on a backend ('gpu' or 'cpu'), asks for a saved run, and loads the built-in
+// data unless the URL says data=none. It uses the worker main() started early if that one has had no
+// command yet, and a fresh one otherwise.
 function boot(backend) {
-  restart(onEvent);
+  if (!unused) restart(onEvent);
+  unused = false;
   send({ cmd: 'init', backend, compat: params.get('compat') === '1' });
   send({ cmd: 'saved' });
   if (params.get('data') !== 'none') send({ cmd: 'load', default: true });
@@ -200,6 +203,11 @@ function chartsMissing() {
 }
 
 async function main() {
+  // The worker starts first: it downloads and compiles the engine and fetches the built-in data
+  // while the page loads Chart.js and asks for an adapter (both at once).
+  restart(onEvent);
+  unused = true;
+  const asked = capabilities();
   const chartsLoaded = await loadChartJs();
   if (!chartsLoaded) chartsMissing();
   initConfig();
@@ -213,7 +221,7 @@ async function main() {
   initCompare();
   app.charts = chartsLoaded; // the charts exist now (or never will)
   setState({ state: 'empty' });
-  const caps = await capabilities();
+  const caps = await asked;
   showCaps(caps, () => boot('cpu'));
   if (caps.ok) boot('gpu');
 }

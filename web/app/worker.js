@@ -86,13 +86,16 @@ async function dir() {
 
 // write replaces a file atomically: a writable stream writes to a swap file that replaces the real
 // one only on close, so a crash never leaves half a checkpoint. data is a string, bytes or a list of
-// byte arrays, never a Blob: when the quota runs out, Chromium sometimes fails to read a large Blob
-// back (NotReadableError), where plain bytes fail as they should, with QuotaExceededError.
+// byte arrays. The swap file is first given its full size, which asks for the space at once: a full
+// storage is then always QuotaExceededError, where a write that outgrows the quota fails in
+// Chromium as whatever broke first (NotReadableError for a Blob, "Failed to write data to data pipe").
 async function write(d, name, data) {
+  const parts = (Array.isArray(data) ? data : [data]).map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : p));
   const h = await d.getFileHandle(name, { create: true });
   const w = await h.createWritable();
   try {
-    for (const p of Array.isArray(data) ? data : [data]) await w.write(p);
+    await w.truncate(parts.reduce((n, p) => n + p.length, 0));
+    for (const p of parts) await w.write(p);
     await w.close();
   } catch (e) {
     await w.abort().catch(() => {});

@@ -6,9 +6,12 @@ import { showError } from './ui.js';
 
 let worker = null;
 
-// start launches the worker; onEvent gets each {type, data, bytes} it posts.
+// start launches the worker, or adopts the one boot.js started with what it said so far; onEvent
+// gets each {type, data, bytes} it posts.
 function start(onEvent) {
-  worker = new Worker('worker.js');
+  const early = window.emc2Early;
+  window.emc2Early = null;
+  worker = early?.worker ?? new Worker('worker.js');
   worker.onmessage = (e) => {
     try {
       onEvent(e.data);
@@ -17,9 +20,12 @@ function start(onEvent) {
     }
   };
   worker.onerror = (e) => showError(`The training worker failed: ${e.message}`);
+  for (const e of early?.messages ?? []) worker.onmessage(e);
+  for (const e of early?.errors ?? []) worker.onerror(e);
 }
 
-// restart ends the worker (and the engine in it, with its GPU device) and launches a fresh one.
+// restart ends the worker (and the engine in it, with its GPU device) and launches a fresh one; the
+// first call adopts the worker boot.js started.
 export function restart(onEvent) {
   worker?.terminate();
   start(onEvent);

@@ -2,6 +2,7 @@
 // core in worker.js) and routes each event the engine sends to the views that show it. All the work
 // happens in the worker; the page only draws and sends commands.
 //
+//   boot.js    (a classic script run first) starts the worker early
 //   state.js   window.emc2, the page's state (the browser tests read it)   ui.js      shared helpers
 //   engine.js  the worker: restart() and send()                              charts.js  Chart.js
 //   views/     caps, data, config, run, metrics, embedding, chain, compare, exports, saved: one section each
@@ -23,7 +24,6 @@ import { compareState, initCompare, showCompareProgress, showCompareReport, show
 let autostarted = false; // ?autostart=1 trains once, as soon as the first data is in
 let recovering = false; // a run was training when the GPU device was lost: resume it once the new engine has looked in storage
 const maxLosses = 3; // lost devices a page recovers from before it stops trying
-let unused = false; // the running worker has had no command yet (see boot)
 
 // setState: the engine's state changed; each view enables what fits it.
 function setState(s) {
@@ -184,12 +184,10 @@ function resumeAfterLoss(saved) {
   else showNotice('No checkpoint of the run was stored before the device was lost: press Train to start it again.');
 }
 
-// boot starts the engine on a backend ('gpu' or 'cpu'), asks for a saved run, and loads the built-in
-// data unless the URL says data=none. It uses the worker main() started early if that one has had no
-// command yet, and a fresh one otherwise.
+// boot starts the engine (the worker boot.js started, or a fresh one if one ran) on a backend ('gpu'
+// or 'cpu'), asks for a saved run, and loads the built-in data unless the URL says data=none.
 function boot(backend) {
-  if (!unused) restart(onEvent);
-  unused = false;
+  restart(onEvent);
   send({ cmd: 'init', backend, compat: params.get('compat') === '1' });
   send({ cmd: 'saved' });
   if (params.get('data') !== 'none') send({ cmd: 'load', default: true });
@@ -203,10 +201,7 @@ function chartsMissing() {
 }
 
 async function main() {
-  // The worker starts first: it downloads and compiles the engine and fetches the built-in data
-  // while the page loads Chart.js and asks for an adapter (both at once).
-  restart(onEvent);
-  unused = true;
+  // Chart.js loads while the page asks for an adapter; the worker has been starting since boot.js.
   const asked = capabilities();
   const chartsLoaded = await loadChartJs();
   if (!chartsLoaded) chartsMissing();

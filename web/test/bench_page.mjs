@@ -6,16 +6,20 @@
 //   first step  seconds from pressing Train to the first progress report (step 1);
 //   autostart   seconds from navigation to step 1 with ?autostart=1 (a shared link; page defaults);
 //   steady      images/s between progress reports after a warm-up (evaluations excluded);
-// then runs `emc2 bench --backends gpu` natively for the same configurations on this machine's
-// adapter (lavapipe through Vulkan; the page reaches it through ANGLE) and prints both, and the
-// ratio. It also reports the engine's download: emc2.wasm raw, gzipped, and as the page received it
+// then runs `emc2 bench --backends gpu` natively for the same configurations on the same adapter
+// and prints both, and the ratio: lavapipe through Vulkan (the page reaches it through Dawn's OpenGL
+// ES backend and ANGLE), or with --adapter=swiftshader Chromium's own SwiftShader Vulkan driver
+// (vk_swiftshader_icd.json beside the browser), which the page reaches through Dawn's Vulkan backend.
+// --robustness=off starts Chromium with Dawn's bounds checks off (disable_robustness, a developer
+// switch no user has): what the clamp Chrome adds to every storage access costs the page. It also reports the engine's download: emc2.wasm raw, gzipped, and as the page received it
 // (brotli when `make web` made emc2.wasm.br, which `emc2 serve` sends to browsers that accept br).
 //
 // Usage: make bench-browser   (or: node web/test/bench_page.mjs [--methods=simclr,emc2]
-//          [--batches=32,256] [--reports=3] [--adapter=lavapipe|swiftshader] [--json=FILE])
+//          [--batches=32,256] [--reports=3] [--adapter=lavapipe|swiftshader] [--robustness=off]
+//          [--json=FILE])
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { baseArgs, chromiumPath, pageTest, serve, stopServer } from './browser.mjs';
@@ -25,6 +29,7 @@ const methods = arg('methods', 'simclr,emc2').split(',');
 const batches = arg('batches', '32,256').split(',').map(Number);
 const reports = Number(arg('reports', 3)); // steady-state progress reports timed per configuration
 const jsonOut = arg('json', '');
+const robust = arg('robustness', 'on') !== 'off';
 
 const { repo, bin, ad, patience, chromium } = await pageTest('the page benchmark');
 
@@ -35,7 +40,7 @@ const engine = { wasm_bytes: statSync(wasm).size, wasm_gzip_bytes: gzipSync(raw,
 const { srv, base } = await serve(bin);
 // Each configuration gets its own browser: a closed page's worker and GPU work can outlive the page
 // and would slow the next one's start (measured: data shown 21 s instead of 2 s after navigation).
-const launch = () => chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: patience });
+const launch = () => chromium.launch({ executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args, ...(robust ? [] : ['--enable-dawn-features=disable_robustness'])], timeout: patience });
 let browser = null;
 async function newPage() {
   await browser?.close().catch(() => {});
@@ -116,9 +121,17 @@ async function pageRun(method, batch) {
 
 // The same configurations natively (emc2 bench times steps the same way: after warm-up, no evaluation).
 const benchJSON = path.join(repo, 'web/build/bench-native.json');
+const nativeEnv = { ...process.env };
+if (ad.name === 'swiftshader') {
+  const icd = [path.dirname(realpathSync(chromiumPath)), '/usr/lib/chromium'].map((d) => path.join(d, 'vk_swiftshader_icd.json')).find((f) => existsSync(f));
+  if (icd) nativeEnv.VK_ICD_FILENAMES = icd;
+  else console.log('# native: no vk_swiftshader_icd.json beside Chromium, so native runs on the default Vulkan driver (not the same adapter)');
+}
+let nativeAdapter = '';
 for (const row of rows) {
   const r = spawnSync(bin, ['bench', '--backends', 'gpu', '--batches', String(row.batch), '--methods', row.method, '--steps', '5', '--json', benchJSON],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: nativeEnv });
+  nativeAdapter ||= (r.stdout ?? '').split('\n').find((l) => l.startsWith('gpu: ')) ?? '';
   if (r.status !== 0) {
     console.log(`# native ${row.method} B=${row.batch}: emc2 bench exited with ${r.status ?? r.signal}`);
     continue;
@@ -131,11 +144,11 @@ for (const row of rows) {
 
 const mb = (n) => (n / 1e6).toFixed(2);
 const served = engine.served ? `; the page received ${mb(engine.served.bytes)} MB (${engine.served.encoding})` : '';
-console.log(`\nadapter: ${ad.name}; engine download: emc2.wasm ${mb(engine.wasm_bytes)} MB, ${mb(engine.wasm_gzip_bytes)} MB gzipped${served}\n`);
+console.log(`\nadapter: ${ad.name}${robust ? '' : ' (Dawn robustness off)'}; native ${nativeAdapter || 'adapter unknown'}; engine download: emc2.wasm ${mb(engine.wasm_bytes)} MB, ${mb(engine.wasm_gzip_bytes)} MB gzipped${served}\n`);
 console.log('| method | B | ready to train | first step after Train | autostart: first step after navigation | page images/s | native images/s | page ÷ native |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
   console.log(`| ${r.method} | ${r.batch} | ${f(r.ready_s, 2)} s | ${f(r.first_step_s, 2)} s | ${f(r.autostart_s, 2)} s | ${f(r.page_images_per_s)} | ${f(r.native_images_per_s)} | ${f(r.ratio, 2)} |`);
 }
-if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter: ad.name, engine, rows }, null, 2));
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ adapter: ad.name, robustness: robust, native_adapter: nativeAdapter, engine, rows }, null, 2));

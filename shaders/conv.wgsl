@@ -147,6 +147,97 @@ fn conv_body(gid: vec3<u32>, flip: bool) {
 @compute @workgroup_size(8, 8)
 fn conv3x3(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, false); }
 
+// The image and the weights as 4-channel vectors, for the _v4 kernels (c1 and c2 multiples of 4).
+@group(0) @binding(5) var<storage, read> A4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> B4: array<vec4<f32>>;
+
+// Channels c..c+3 at offset s (from src), zero in the padding.
+fn ld4(s: i32, c: u32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), A4[(u32(max(s, 0)) + c) / 4u], s >= 0);
+}
+
+// The weights of tap t for image channels c..c+3 and output channels j..j+3: column k is
+// load_w4(t, c + k, j, flip), from four vector loads.
+fn load_w44(t: u32, c: u32, j: u32, flip: bool) -> mat4x4<f32> {
+  if (flip) {
+    let o = (((8u - t) * p.c2 + j) * p.c1 + c) / 4u;
+    let r = p.c1 / 4u;
+    return transpose(mat4x4<f32>(B4[o], B4[o + r], B4[o + 2u * r], B4[o + 3u * r]));
+  }
+  let o = ((t * p.c1 + c) * p.c2 + j) / 4u;
+  let r = p.c2 / 4u;
+  return mat4x4<f32>(B4[o], B4[o + r], B4[o + 2u * r], B4[o + 3u * r]);
+}
+
+// acc plus the products of channels c..c+3 (x) with their weights (w), channel by channel with fma:
+// the scalar loop's order.
+fn fma4(x: vec4<f32>, w: mat4x4<f32>, acc: vec4<f32>) -> vec4<f32> {
+  return fma(vec4<f32>(x.w), w[3], fma(vec4<f32>(x.z), w[2], fma(vec4<f32>(x.y), w[1], fma(vec4<f32>(x.x), w[0], acc))));
+}
+
+// conv_body with four channels per load (conv3x3_v4, conv3x3_dx_v4): the same products in the same
+// order, so the same bits, from a quarter of the loads. It pays where loads are dear: on lavapipe
+// (a storage load is a loop over the vector lanes) and in browsers, which clamp every storage index
+// to its binding.
+fn conv_v4_body(gid: vec3<u32>, flip: bool) {
+  let i0 = gid.y * PX;
+  let j0 = gid.x * 4u;
+  if (i0 >= p.n * p.h * p.w || j0 >= p.c2) { return; }
+  let q0 = pixel_pos(i0);
+  let q1 = pixel_pos(i0 + 1u);
+  let q2 = pixel_pos(i0 + 2u);
+  let q3 = pixel_pos(i0 + 3u);
+  let q4 = pixel_pos(i0 + 4u);
+  let q5 = pixel_pos(i0 + 5u);
+  let q6 = pixel_pos(i0 + 6u);
+  let q7 = pixel_pos(i0 + 7u);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
+  for (var t = 0u; t < 9u; t++) {
+    let dy = i32(t / 3u) - 1;
+    let dx = i32(t % 3u) - 1;
+    let s0 = src(q0, dy, dx);
+    let s1 = src(q1, dy, dx);
+    let s2 = src(q2, dy, dx);
+    let s3 = src(q3, dy, dx);
+    let s4 = src(q4, dy, dx);
+    let s5 = src(q5, dy, dx);
+    let s6 = src(q6, dy, dx);
+    let s7 = src(q7, dy, dx);
+    for (var c = 0u; c < p.c1; c += 4u) {
+      let w = load_w44(t, c, j0, flip);
+      c0 = fma4(ld4(s0, c), w, c0);
+      c1 = fma4(ld4(s1, c), w, c1);
+      c2 = fma4(ld4(s2, c), w, c2);
+      c3 = fma4(ld4(s3, c), w, c3);
+      c4 = fma4(ld4(s4, c), w, c4);
+      c5 = fma4(ld4(s5, c), w, c5);
+      c6 = fma4(ld4(s6, c), w, c6);
+      c7 = fma4(ld4(s7, c), w, c7);
+    }
+  }
+  store(i0, c0, j0);
+  store(i0 + 1u, c1, j0);
+  store(i0 + 2u, c2, j0);
+  store(i0 + 3u, c3, j0);
+  store(i0 + 4u, c4, j0);
+  store(i0 + 5u, c5, j0);
+  store(i0 + 6u, c6, j0);
+  store(i0 + 7u, c7, j0);
+}
+
+@compute @workgroup_size(8, 8)
+fn conv3x3_v4(@builtin(global_invocation_id) gid: vec3<u32>) { conv_v4_body(gid, false); }
+
+@compute @workgroup_size(8, 8)
+fn conv3x3_dx_v4(@builtin(global_invocation_id) gid: vec3<u32>) { conv_v4_body(gid, true); }
+
 // dX = the convolution of dY with the flipped filter (no bias, no ReLU).
 @compute @workgroup_size(8, 8)
 fn conv3x3_dx(@builtin(global_invocation_id) gid: vec3<u32>) { conv_body(gid, true); }

@@ -29,6 +29,43 @@ func TestConvParity(t *testing.T) {
 	bothKernels(t, g, func(t *testing.T) { convParity(t, c, g) })
 }
 
+// TestConvV4EqualsScalar: the four-channel kernels (conv3x3_v4, conv3x3_dx_v4), which Conv3x3
+// picks when both channel counts are multiples of 4, add the same products in the same order as
+// the scalar ones, so they must give the same bits, with and without bias and ReLU.
+func TestConvV4EqualsScalar(t *testing.T) {
+	_, g := backends(t)
+	for _, s := range []nn.ConvShape{{N: 2, H: 5, W: 7, Cin: 4, Cout: 8}, {N: 2, H: 8, W: 8, Cin: 16, Cout: 32}, {N: 3, H: 9, W: 6, Cin: 12, Cout: 4}} {
+		for _, flip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v flip=%v", s, flip), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(s.Cin), uint64(s.Cout)))
+				c1, c2 := s.Cin, s.Cout
+				if flip {
+					c1, c2 = s.Cout, s.Cin
+				}
+				px := s.N * s.H * s.W
+				in, w, bias := g.Alloc(px*c1), g.Alloc(s.K()*s.Cout), g.Alloc(c2)
+				g.Write(in, randVec(r, px*c1))
+				g.Write(w, randVec(r, s.K()*s.Cout))
+				g.Write(bias, randVec(r, c2))
+				params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(c1), C2: uint32(c2), Bias: bit(!flip), Relu: bit(!flip)}
+				entry := "conv3x3"
+				if flip {
+					entry = "conv3x3_dx"
+				}
+				run := func(entry string, bufs binds) []float32 {
+					out := g.Alloc(px * c2)
+					bufs["C"] = out.(*Buf)
+					g.dispatch(entry, params, bufs, ceilDiv(c2, 32), ceilDiv(px, 8*registerRows), 1) // the register kernels' grid
+					return read(t, g, out)
+				}
+				scalar := run(entry, binds{"A": in.(*Buf), "B": w.(*Buf), "D": bias.(*Buf)})
+				v4 := run(entry+"_v4", binds{"A4": in.(*Buf), "B4": w.(*Buf), "D": bias.(*Buf)})
+				require.Equal(t, scalar, v4)
+			})
+		}
+	}
+}
+
 func convParity(t *testing.T, c *cpu.Backend, g *Backend) {
 	for _, s := range convShapes {
 		for _, relu := range []bool{false, true} {

@@ -37,7 +37,12 @@ func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu b
 		entry = b.pick("conv3x3_dx", "conv3x3_dx_tiled")
 	}
 	params := convParams{N: uint32(n), H: uint32(h), W: uint32(wd), C1: uint32(c1), C2: uint32(c2), Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch(entry, params, binds{"A": in, "B": w, "C": out, "D": bias}, ceilDiv(c2, 32), ceilDiv(n*h*wd, b.tileRows()), 1)
+	bufs := binds{"A": in, "B": w, "C": out, "D": bias}
+	if !b.tiled && c1%4 == 0 && c2%4 == 0 && in.off%4 == 0 && w.off%4 == 0 {
+		entry += "_v4" // four channels per load (conv.wgsl)
+		bufs = binds{"A4": in, "B4": w, "C": out, "D": bias}
+	}
+	b.dispatch(entry, params, bufs, ceilDiv(c2, 32), ceilDiv(n*h*wd, b.tileRows()), 1)
 }
 
 // dwChunks returns the image rows per split-K chunk and the number of chunks.

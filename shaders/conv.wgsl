@@ -16,6 +16,8 @@
 //     loaded value is what counts: 8×4 is 1.2–1.3× faster than 4×4 on lavapipe, and 8×8 is slower
 //     (its accumulators no longer fit in registers). Rows or columns past the edge read clamped
 //     garbage that only feeds outputs never stored.
+//     With both channel counts multiples of 4, conv3x3 and conv3x3_dx run as _v4: four channels per
+//     vector load, the same products in the same order.
 //   - with the suffix _tiled, from 32×32 blocks of both operands staged in workgroup memory
 //     (hardware GPUs), each invocation a 4×4 block of a 32×32 tile, like gemm.wgsl.
 //!include lib/grid

@@ -180,7 +180,8 @@ fn fma4(x: vec4<f32>, w: mat4x4<f32>, acc: vec4<f32>) -> vec4<f32> {
 // conv_body with four channels per load (conv3x3_v4, conv3x3_dx_v4): the same products in the same
 // order, so the same bits, from a quarter of the loads. It pays where loads are dear: on lavapipe
 // (a storage load is a loop over the vector lanes) and in browsers, which clamp every storage index
-// to its binding.
+// to its binding. It repeats conv_body's frame rather than sharing it: a function that named both
+// A and A4 would make every entry point calling it bind both (bindings are found by static use).
 fn conv_v4_body(gid: vec3<u32>, flip: bool) {
   let i0 = gid.y * PX;
   let j0 = gid.x * 4u;

@@ -16,8 +16,8 @@
 //     loaded value is what counts: 8×4 is 1.2–1.3× faster than 4×4 on lavapipe, and 8×8 is slower
 //     (its accumulators no longer fit in registers). Rows or columns past the edge read clamped
 //     garbage that only feeds outputs never stored.
-//     With both channel counts multiples of 4, conv3x3 and conv3x3_dx run as _v4: four channels per
-//     vector load, the same products in the same order.
+//     With both channel counts multiples of 4 (of 8 for the image's in dW), conv3x3, conv3x3_dx
+//     and conv3x3_dw run as _v4: four channels per vector load, the same products in the same order.
 //   - with the suffix _tiled, from 32×32 blocks of both operands staged in workgroup memory
 //     (hardware GPUs), each invocation a 4×4 block of a 32×32 tile, like gemm.wgsl.
 //!include lib/grid
@@ -359,6 +359,56 @@ fn conv3x3_dw(@builtin(global_invocation_id) gid: vec3<u32>) {
       c5 = fma(vec4<f32>(ld_tap(px, t5, inside(y, xi, t5))), g, c5);
       c6 = fma(vec4<f32>(ld_tap(px, t6, inside(y, xi, t6))), g, c6);
       c7 = fma(vec4<f32>(ld_tap(px, t7, inside(y, xi, t7))), g, c7);
+    }
+  }
+  let base = gid.z * k * p.c2;
+  store_part(base, r0, c0, j0);
+  store_part(base, r0 + 1u, c1, j0);
+  store_part(base, r0 + 2u, c2, j0);
+  store_part(base, r0 + 3u, c3, j0);
+  store_part(base, r0 + 4u, c4, j0);
+  store_part(base, r0 + 5u, c5, j0);
+  store_part(base, r0 + 6u, c6, j0);
+  store_part(base, r0 + 7u, c7, j0);
+}
+
+// conv3x3_dw with c1 a multiple of 8 and c2 of 4: an invocation's 8 rows are then one tap's
+// channels ci..ci+7, read as two vectors, with one bounds test, and dY's 4 channels as one vector:
+// 3 loads per pixel instead of 12. The same products in the same order, so the same bits.
+@compute @workgroup_size(8, 8)
+fn conv3x3_dw_v4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r0 = gid.y * PX;
+  let j0 = gid.x * 4u;
+  let k = 9u * p.c1;
+  if (r0 >= k || j0 >= p.c2) { return; }
+  let tap = row_tap(r0);
+  var c0 = vec4<f32>(0.0);
+  var c1 = vec4<f32>(0.0);
+  var c2 = vec4<f32>(0.0);
+  var c3 = vec4<f32>(0.0);
+  var c4 = vec4<f32>(0.0);
+  var c5 = vec4<f32>(0.0);
+  var c6 = vec4<f32>(0.0);
+  var c7 = vec4<f32>(0.0);
+  let first = gid.z * p.rows_per_chunk;
+  let last = min(first + p.rows_per_chunk, p.n * p.h);
+  for (var rr = first; rr < last; rr++) {
+    let y = i32(rr % p.h);
+    for (var x = 0u; x < p.w; x++) {
+      let px = rr * p.w + x;
+      let g = B4[(px * p.c2 + j0) / 4u];
+      let ok = inside(y, i32(x), tap);
+      let o = u32(max(i32(px * p.c1) + tap.z, 0)) / 4u;
+      let lo = select(vec4<f32>(0.0), A4[o], ok);
+      let hi = select(vec4<f32>(0.0), A4[o + 1u], ok);
+      c0 = fma(vec4<f32>(lo.x), g, c0);
+      c1 = fma(vec4<f32>(lo.y), g, c1);
+      c2 = fma(vec4<f32>(lo.z), g, c2);
+      c3 = fma(vec4<f32>(lo.w), g, c3);
+      c4 = fma(vec4<f32>(hi.x), g, c4);
+      c5 = fma(vec4<f32>(hi.y), g, c5);
+      c6 = fma(vec4<f32>(hi.z), g, c6);
+      c7 = fma(vec4<f32>(hi.w), g, c7);
     }
   }
   let base = gid.z * k * p.c2;

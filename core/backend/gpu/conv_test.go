@@ -29,12 +29,39 @@ func TestConvParity(t *testing.T) {
 	bothKernels(t, g, func(t *testing.T) { convParity(t, c, g) })
 }
 
-// TestConvV4EqualsScalar: the four-channel kernels (conv3x3_v4, conv3x3_dx_v4), which Conv3x3
-// picks when both channel counts are multiples of 4, add the same products in the same order as
-// the scalar ones, so they must give the same bits, with and without bias and ReLU.
+// TestConvV4EqualsScalar: the four-channel kernels (conv3x3_v4, conv3x3_dx_v4, conv3x3_dw_v4),
+// which the backend picks when the channel counts allow, add the same products in the same order as
+// the scalar ones, so they must give the same bits: forward with bias and ReLU, dX, and dW in one
+// chunk and in several.
 func TestConvV4EqualsScalar(t *testing.T) {
 	_, g := backends(t)
-	for _, s := range []nn.ConvShape{{N: 2, H: 5, W: 7, Cin: 4, Cout: 8}, {N: 2, H: 8, W: 8, Cin: 16, Cout: 32}, {N: 3, H: 9, W: 6, Cin: 12, Cout: 4}} {
+	shapes := []nn.ConvShape{{N: 2, H: 5, W: 7, Cin: 4, Cout: 8}, {N: 2, H: 8, W: 8, Cin: 16, Cout: 32}, {N: 3, H: 9, W: 6, Cin: 12, Cout: 4},
+		{N: 3, H: 9, W: 6, Cin: 8, Cout: 12}, {N: 64, H: 14, W: 14, Cin: 8, Cout: 4}}
+	for _, s := range shapes {
+		if s.Cin%8 != 0 {
+			continue
+		}
+		t.Run(fmt.Sprintf("dW %+v", s), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(s.Cin), uint64(s.N)))
+			px := s.N * s.H * s.W
+			x, dy := g.Alloc(px*s.Cin), g.Alloc(px*s.Cout)
+			g.Write(x, randVec(r, px*s.Cin))
+			g.Write(dy, randVec(r, px*s.Cout))
+			rowsPer, chunks := dwChunks(s)
+			count := s.K() * s.Cout
+			params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(s.Cin), C2: uint32(s.Cout), RowsPerChunk: uint32(rowsPer), Count: uint32(count), Chunks: uint32(chunks)}
+			run := func(entry string, bufs binds) []float32 {
+				part := g.Alloc(chunks * count)
+				bufs["C"] = part.(*Buf)
+				g.dispatch(entry, params, bufs, ceilDiv(s.Cout, 32), ceilDiv(s.K(), 8*registerRows), chunks)
+				return read(t, g, part)
+			}
+			scalar := run("conv3x3_dw", binds{"A": x.(*Buf), "B": dy.(*Buf)})
+			v4 := run("conv3x3_dw_v4", binds{"A4": x.(*Buf), "B4": dy.(*Buf)})
+			require.Equal(t, scalar, v4)
+		})
+	}
+	for _, s := range shapes {
 		for _, flip := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%+v flip=%v", s, flip), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(s.Cin), uint64(s.Cout)))

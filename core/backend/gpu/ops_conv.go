@@ -68,7 +68,11 @@ func (b *Backend) convDW(dw, x, dy *Buf, s nn.ConvShape) {
 	}
 	params := convParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C1: uint32(s.Cin), C2: uint32(s.Cout),
 		RowsPerChunk: uint32(rowsPer), Count: uint32(count), Chunks: uint32(chunks)}
-	b.dispatch(b.pick("conv3x3_dw", "conv3x3_dw_tiled"), params, binds{"A": x, "B": dy, "C": part}, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, b.tileRows()), chunks)
+	entry, bufs := b.pick("conv3x3_dw", "conv3x3_dw_tiled"), binds{"A": x, "B": dy, "C": part}
+	if !b.tiled && s.Cin%8 == 0 && s.Cout%4 == 0 && x.off%4 == 0 && dy.off%4 == 0 {
+		entry, bufs = "conv3x3_dw_v4", binds{"A4": x, "B4": dy, "C": part} // four channels per load (conv.wgsl)
+	}
+	b.dispatch(entry, params, bufs, ceilDiv(s.Cout, 32), ceilDiv(count/s.Cout, b.tileRows()), chunks)
 	if chunks > 1 {
 		gx, gy := grid1D(count)
 		b.dispatch("conv3x3_dw_sum", params, binds{"A": part, "C": dw}, gx, gy, 1)

@@ -22,6 +22,7 @@
 //     (hardware GPUs), each invocation a 4×4 block of a 32×32 tile, like gemm.wgsl.
 //!include lib/grid
 //!include lib/tile
+//!include lib/fma4
 
 struct Params {
   n: u32, h: u32, w: u32,
@@ -171,11 +172,6 @@ fn load_w44(t: u32, c: u32, j: u32, flip: bool) -> mat4x4<f32> {
   return mat4x4<f32>(B4[o], B4[o + r], B4[o + 2u * r], B4[o + 3u * r]);
 }
 
-// acc plus the products of channels c..c+3 (x) with their weights (w), channel by channel with fma:
-// the scalar loop's order.
-fn fma4(x: vec4<f32>, w: mat4x4<f32>, acc: vec4<f32>) -> vec4<f32> {
-  return fma(vec4<f32>(x.w), w[3], fma(vec4<f32>(x.z), w[2], fma(vec4<f32>(x.y), w[1], fma(vec4<f32>(x.x), w[0], acc))));
-}
 
 // conv_body with four channels per load (conv3x3_v4, conv3x3_dx_v4): the same products in the same
 // order, so the same bits, from a quarter of the loads. It pays where loads are dear: on lavapipe

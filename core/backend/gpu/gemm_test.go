@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/emc2ml/emc2/core/backend/cpu"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLinearParity checks the GEMM kernel through Linear and LinearBack (all three products, bias,
@@ -69,6 +70,37 @@ func similarityParity(t *testing.T, c *cpu.Backend, g *Backend) {
 
 // BenchmarkGemm reports the GEMM kernel's GFLOP/s on the shapes of the default encoder's training
 // step (the hidden layer's forward and weight gradient at B = 32, 2B = 64 rows) and a square one.
+// TestGemmV4EqualsScalar: gemm_v4, which the backend picks when k and the operands' row lengths
+// are multiples of 4, adds each output's products in the same order as gemm, so the bits must be
+// the same, for every transpose, with alpha, beta, bias and ReLU, on rows cut by the 64-row tiles.
+func TestGemmV4EqualsScalar(t *testing.T) {
+	_, g := backends(t)
+	for _, s := range []struct{ m, n, k int }{{4, 4, 4}, {12, 8, 16}, {64, 32, 100}, {68, 132, 256}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			t.Run(fmt.Sprintf("%dx%dx%d trans=%v", s.m, s.n, s.k, tr), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(s.m), uint64(s.k)))
+				a, bb, bias := g.Alloc(s.m*s.k), g.Alloc(s.k*s.n), g.Alloc(s.n)
+				g.Write(a, randVec(r, s.m*s.k))
+				g.Write(bb, randVec(r, s.k*s.n))
+				g.Write(bias, randVec(r, s.n))
+				c0 := randVec(r, s.m*s.n)
+				params := gemmParams{M: uint32(s.m), N: uint32(s.n), K: uint32(s.k), TransA: bit(tr[0]), TransB: bit(tr[1]),
+					Alpha: 0.7, Beta: 0.5, Bias: 1, Relu: 1}
+				run := func(entry string, bufs binds) []float32 {
+					c := g.Alloc(s.m * s.n)
+					g.Write(c, c0)
+					bufs["C"], bufs["bias"] = c.(*Buf), bias.(*Buf)
+					g.dispatch(entry, params, bufs, ceilDiv(s.n, 32), ceilDiv(s.m, 8*registerRows), 1) // the register kernels' grid
+					return read(t, g, c)
+				}
+				scalar := run("gemm", binds{"A": a.(*Buf), "B": bb.(*Buf)})
+				v4 := run("gemm_v4", binds{"A4": a.(*Buf), "B4": bb.(*Buf)})
+				require.Equal(t, scalar, v4)
+			})
+		}
+	}
+}
+
 func BenchmarkGemm(b *testing.B) {
 	g, err := New()
 	if err != nil {

@@ -19,7 +19,11 @@ func (b *Backend) gemmOp(c, a, bb, bias *Buf, m, n, k int, transA, transB bool, 
 	}
 	params := gemmParams{M: uint32(m), N: uint32(n), K: uint32(k), TransA: bit(transA), TransB: bit(transB),
 		Alpha: alpha, Beta: beta, Bias: bit(hasBias), Relu: bit(relu)}
-	b.dispatch(b.pick("gemm", "gemm_tiled"), params, binds{"A": a, "B": bb, "C": c, "bias": bias}, ceilDiv(n, 32), ceilDiv(m, b.tileRows()), 1)
+	entry, bufs := b.pick("gemm", "gemm_tiled"), binds{"A": a, "B": bb, "C": c, "bias": bias}
+	if !b.tiled && k%4 == 0 && (!transA || m%4 == 0) && (transB || n%4 == 0) && a.off%4 == 0 && bb.off%4 == 0 {
+		entry, bufs = "gemm_v4", binds{"A4": a, "B4": bb, "C": c, "bias": bias} // four values of q per load (gemm.wgsl)
+	}
+	b.dispatch(entry, params, bufs, ceilDiv(n, 32), ceilDiv(m, b.tileRows()), 1)
 }
 
 // registerRows is PX of shaders/gemm.wgsl and conv.wgsl: the rows (pixels, dW rows) each invocation

@@ -2,14 +2,16 @@
 // (core/nn/layers.go).
 //   maxpool2:      one invocation per output; arg = 0..3, the row-major position of the first maximum
 //                  (strict >, so ties go to the earliest position, as on the CPU).
-//   maxpool2_back: a gather, one invocation per input element: it takes the gradient of its window
-//                  when it is that window's arg, else 0 (also in dropped odd rows and columns). No
-//                  scatter, so no atomics and every element of dX is written.
+//   maxpool2_back: one invocation per output, like maxpool2: it writes its window's four gradients
+//                  (dY at the arg, 0 elsewhere) and, beside the last window of an odd width or
+//                  height, the zeros of the dropped column and row. The windows do not overlap, so
+//                  every element of dX is written exactly once, without atomics. (A gather, one
+//                  invocation per input element, did four times the index arithmetic and loads.)
 //!include lib/grid
 
 struct Params {
   n: u32, h: u32, w: u32, c: u32,
-  total: u32, // outputs (maxpool2) or inputs (maxpool2_back)
+  total: u32, // outputs
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> X: array<f32>;   // x; dX in maxpool2_back
@@ -43,19 +45,33 @@ fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(WG)
 fn maxpool2_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let i = flat_index(gid, nw);
-  if (i >= p.total) { return; }
+  let o = flat_index(gid, nw);
+  if (o >= p.total) { return; }
   let oh = p.h / 2u;
   let ow = p.w / 2u;
-  let ch = i % p.c;
-  let px = i / p.c;
-  let x = px % p.w;
-  let y = (px / p.w) % p.h;
-  let n = px / (p.w * p.h);
-  var g = 0.0;
-  if (y < 2u * oh && x < 2u * ow) {
-    let o = ((n * oh + y / 2u) * ow + x / 2u) * p.c + ch;
-    if (Arg[o] == (y % 2u) * 2u + x % 2u) { g = Y[o]; }
+  let ch = o % p.c;
+  let px = o / p.c;
+  let ox = px % ow;
+  let oy = (px / ow) % oh;
+  let n = px / (ow * oh);
+  let i0 = ((n * p.h + 2u * oy) * p.w + 2u * ox) * p.c + ch;
+  let row = p.w * p.c;
+  let g = Y[o];
+  let a = Arg[o];
+  X[i0] = select(0.0, g, a == 0u);
+  X[i0 + p.c] = select(0.0, g, a == 1u);
+  X[i0 + row] = select(0.0, g, a == 2u);
+  X[i0 + row + p.c] = select(0.0, g, a == 3u);
+  // The column and row that an odd width or height drops, beside the last window: zero.
+  let right = (p.w % 2u == 1u) & (ox == ow - 1u);
+  let bottom = (p.h % 2u == 1u) & (oy == oh - 1u);
+  if (right) {
+    X[i0 + 2u * p.c] = 0.0;
+    X[i0 + row + 2u * p.c] = 0.0;
   }
-  X[i] = g;
+  if (bottom) {
+    X[i0 + 2u * row] = 0.0;
+    X[i0 + 2u * row + p.c] = 0.0;
+  }
+  if (right & bottom) { X[i0 + 2u * row + 2u * p.c] = 0.0; }
 }

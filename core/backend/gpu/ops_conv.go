@@ -105,7 +105,11 @@ func (b *Backend) MaxPool2(y, arg, x backend.Buf, s nn.PoolShape) {
 
 // MaxPool2Back routes each output gradient to its window's maximum; dx is overwritten.
 func (b *Backend) MaxPool2Back(dx, dy, arg backend.Buf, s nn.PoolShape) {
-	n := s.N * s.H * s.W * s.C
+	n := s.N * s.OutH() * s.OutW() * s.C
+	if n == 0 { // an image under 2×2: no window, so the kernel writes nothing and dX is all zero
+		b.Write(dx, make([]float32, s.N*s.H*s.W*s.C))
+		return
+	}
 	gx, gy := grid1D(n)
 	b.dispatch("maxpool2_back", poolParams{N: uint32(s.N), H: uint32(s.H), W: uint32(s.W), C: uint32(s.C), Total: uint32(n)},
 		binds{"X": buf(dx), "Y": buf(dy), "Arg": buf(arg)}, gx, gy, 1)

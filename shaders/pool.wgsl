@@ -18,10 +18,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;   // y; dY in maxpool2_back
 @group(0) @binding(3) var<storage, read_write> Arg: array<u32>;
 
-@compute @workgroup_size(WG)
-fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
-  let o = flat_index(gid, nw);
-  if (o >= p.total) { return; }
+// Window o (output index, NHWC): the input offset of its top-left element, and whether it is the
+// last window of its row (x) and of its column (y).
+fn window(o: u32) -> vec3<u32> {
   let oh = p.h / 2u;
   let ow = p.w / 2u;
   let ch = o % p.c;
@@ -29,7 +28,17 @@ fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let ox = px % ow;
   let oy = (px / ow) % oh;
   let n = px / (ow * oh);
-  let i0 = ((n * p.h + 2u * oy) * p.w + 2u * ox) * p.c + ch;
+  return vec3<u32>(((n * p.h + 2u * oy) * p.w + 2u * ox) * p.c + ch, bit(ox == ow - 1u), bit(oy == oh - 1u));
+}
+
+fn bit(b: bool) -> u32 { return select(0u, 1u, b); }
+
+@compute @workgroup_size(WG)
+fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let o = flat_index(gid, nw);
+  if (o >= p.total) { return; }
+  let win = window(o);
+  let i0 = win.x;
   let row = p.w * p.c;
   var best = X[i0];
   var bi = 0u;
@@ -47,14 +56,8 @@ fn maxpool2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 fn maxpool2_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
   let o = flat_index(gid, nw);
   if (o >= p.total) { return; }
-  let oh = p.h / 2u;
-  let ow = p.w / 2u;
-  let ch = o % p.c;
-  let px = o / p.c;
-  let ox = px % ow;
-  let oy = (px / ow) % oh;
-  let n = px / (ow * oh);
-  let i0 = ((n * p.h + 2u * oy) * p.w + 2u * ox) * p.c + ch;
+  let win = window(o);
+  let i0 = win.x;
   let row = p.w * p.c;
   let g = Y[o];
   let a = Arg[o];
@@ -63,8 +66,8 @@ fn maxpool2_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
   X[i0 + row] = select(0.0, g, a == 2u);
   X[i0 + row + p.c] = select(0.0, g, a == 3u);
   // The column and row that an odd width or height drops, beside the last window: zero.
-  let right = (p.w % 2u == 1u) & (ox == ow - 1u);
-  let bottom = (p.h % 2u == 1u) & (oy == oh - 1u);
+  let right = (p.w % 2u == 1u) & (win.y == 1u);
+  let bottom = (p.h % 2u == 1u) & (win.z == 1u);
   if (right) {
     X[i0 + 2u * p.c] = 0.0;
     X[i0 + row + 2u * p.c] = 0.0;

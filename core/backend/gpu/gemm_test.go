@@ -78,12 +78,7 @@ func TestGemmV4EqualsScalar(t *testing.T) {
 	for _, s := range []struct{ m, n, k int }{{4, 4, 4}, {12, 8, 16}, {64, 32, 100}, {68, 132, 256}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			t.Run(fmt.Sprintf("%dx%dx%d trans=%v", s.m, s.n, s.k, tr), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(uint64(s.m), uint64(s.k)))
-				a, bb, bias := g.Alloc(s.m*s.k), g.Alloc(s.k*s.n), g.Alloc(s.n)
-				g.Write(a, randVec(r, s.m*s.k))
-				g.Write(bb, randVec(r, s.k*s.n))
-				g.Write(bias, randVec(r, s.n))
-				c0 := randVec(r, s.m*s.n)
+				a, bb, bias, c0 := gemmOperands(g, s.m, s.n, s.k)
 				params := gemmParams{M: uint32(s.m), N: uint32(s.n), K: uint32(s.k), TransA: bit(tr[0]), TransB: bit(tr[1]),
 					Alpha: 0.7, Beta: 0.5, Bias: 1, Relu: 1}
 				run := func(entry string, bufs binds) []float32 {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/emc2ml/emc2/core/backend"
 	"github.com/emc2ml/emc2/core/train"
 	"github.com/stretchr/testify/require"
 )
@@ -19,6 +20,17 @@ func runBoth(g *Backend, f func() []float32) (register, tiled []float32) {
 	return register, f()
 }
 
+// gemmOperands returns random operands of an m×n×k GEMM on the GPU (A, B and the bias) and a random
+// starting C (on the host), the same for the same shape.
+func gemmOperands(g *Backend, m, n, k int) (a, bb, bias backend.Buf, c0 []float32) {
+	r := rand.New(rand.NewPCG(uint64(m), uint64(k)))
+	a, bb, bias = g.Alloc(m*k), g.Alloc(k*n), g.Alloc(n)
+	g.Write(a, randVec(r, m*k))
+	g.Write(bb, randVec(r, k*n))
+	g.Write(bias, randVec(r, n))
+	return a, bb, bias, randVec(r, m*n)
+}
+
 // TestTiledGemmEqualsRegister: the tiled GEMM adds each output's products in the same order with fma
 // as the register-blocked one, so the two must agree bit for bit (not just to rounding) on every
 // transpose, with alpha, beta, bias and ReLU, on shapes cut by the 32-wide tiles and blocks.
@@ -27,12 +39,7 @@ func TestTiledGemmEqualsRegister(t *testing.T) {
 	for _, s := range []struct{ m, n, k int }{{1, 1, 1}, {5, 7, 3}, {33, 65, 31}, {64, 32, 100}, {70, 130, 257}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			t.Run(fmt.Sprintf("%dx%dx%d trans=%v", s.m, s.n, s.k, tr), func(t *testing.T) {
-				r := rand.New(rand.NewPCG(uint64(s.m), uint64(s.k)))
-				a, bb, bias := g.Alloc(s.m*s.k), g.Alloc(s.k*s.n), g.Alloc(s.n)
-				g.Write(a, randVec(r, s.m*s.k))
-				g.Write(bb, randVec(r, s.k*s.n))
-				g.Write(bias, randVec(r, s.n))
-				c0 := randVec(r, s.m*s.n)
+				a, bb, bias, c0 := gemmOperands(g, s.m, s.n, s.k)
 				reg, tiled := runBoth(g, func() []float32 {
 					c := g.Alloc(s.m * s.n)
 					g.Write(c, c0)

@@ -68,8 +68,6 @@ func similarityParity(t *testing.T, c *cpu.Backend, g *Backend) {
 	requireClose(t, "dF", read(t, g, dg), read(t, c, dc), 1e-5, 1e-4)
 }
 
-// BenchmarkGemm reports the GEMM kernel's GFLOP/s on the shapes of the default encoder's training
-// step (the hidden layer's forward and weight gradient at B = 32, 2B = 64 rows) and a square one.
 // TestGemmV4EqualsScalar: gemm_v4, which the backend picks when k and the operands' row lengths
 // are multiples of 4, adds each output's products in the same order as gemm, so the bits must be
 // the same, for every transpose, with alpha, beta, bias and ReLU, on rows cut by the 64-row tiles.
@@ -96,6 +94,8 @@ func TestGemmV4EqualsScalar(t *testing.T) {
 	}
 }
 
+// BenchmarkGemm reports the GEMM kernel's GFLOP/s on the shapes of the default encoder's training
+// step (the hidden layer's forward and weight gradient at B = 32, 2B = 64 rows) and a square one.
 func BenchmarkGemm(b *testing.B) {
 	g, err := New()
 	if err != nil {

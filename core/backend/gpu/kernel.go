@@ -126,8 +126,8 @@ func (b *Backend) loadFamily(file, src string, params any) error {
 
 // otherVariant reports whether entry is the version of a kernel that SetTiled did not choose: a
 // hardware-GPU version (name_tiled, name_staged) on a software adapter, or on a hardware GPU the
-// name that has one (and its four-channel form name_v4). It is compiled only if it is ever used, which spares software adapters, and the
-// browser, compiling kernels they never run.
+// name that has one and its four-channel form (name_v4). It is compiled only if it is ever used,
+// which spares software adapters, and the browser, compiling kernels they never run.
 func (b *Backend) otherVariant(m *shaders.Module, entry string) bool {
 	if strings.HasSuffix(entry, "_v4") { // a register-blocked kernel's four-channel form
 		return b.tiled

@@ -16,11 +16,14 @@ build: web
 # wasm_exec.js, the GPU backend's pass encoder (core/backend/gpu/pass.js) and Chart.js from node_modules (`npm ci`; without it the page says charts are missing).
 # The engine is built without the built-in data (-tags fetchdata): the page's worker fetches it from
 # `emc2 serve` (data/default/), so the wasm is 3.4 MB smaller and the browser caches the data apart.
+# wasmdata then joins the data segments that Go's linker splits at every zero run: the same memory
+# image, 0.12 MB less once compressed.
 WEBDIST := web/app/dist
 .PHONY: web serve
 web:
 	@mkdir -p $(WEBDIST)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags fetchdata -ldflags='-s -w' -o $(WEBDIST)/emc2.wasm ./wasm
+	$(GO) run ./web/internal/wasmdata $(WEBDIST)/emc2.wasm
 	@cp "$(WASMEXEC)/wasm_exec.js" core/backend/gpu/pass.js $(WEBDIST)/
 	@$(MAKE) --no-print-directory engine-br
 	@if [ -f node_modules/chart.js/dist/chart.umd.js ]; then cp node_modules/chart.js/dist/chart.umd.js $(WEBDIST)/; \

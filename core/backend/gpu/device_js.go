@@ -3,11 +3,11 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"syscall/js"
 
-	"github.com/cogentcore/webgpu/jsx"
 	"github.com/cogentcore/webgpu/wgpu"
 )
 
@@ -24,9 +24,9 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	if c := js.Global().Get("emc2Compat"); c.Truthy() {
 		opts["featureLevel"] = "compatibility"
 	}
-	ad, ok := jsx.Await(gpu.Call("requestAdapter", opts))
-	if !ok || !ad.Truthy() {
-		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter returned none", ErrNoAdapter)
+	ad, err := await(gpu.Call("requestAdapter", opts))
+	if err != nil || !ad.Truthy() {
+		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter returned none (%v)", ErrNoAdapter, err)
 	}
 	lim := ad.Get("limits")
 	req := map[string]any{
@@ -39,9 +39,9 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 	if stamps {
 		features = append(features, "timestamp-query") // for profiles (pass.js); it costs nothing unused
 	}
-	dv, ok := jsx.Await(ad.Call("requestDevice", map[string]any{"requiredLimits": req, "requiredFeatures": features}))
-	if !ok || !dv.Truthy() {
-		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed")
+	dv, err := await(ad.Call("requestDevice", map[string]any{"requiredLimits": req, "requiredFeatures": features}))
+	if err != nil || !dv.Truthy() {
+		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed: %v", err)
 	}
 	info := Info{Backend: "WebGPU", Type: "browser", Timestamps: stamps}
 	if ai := ad.Get("info"); ai.Truthy() {
@@ -83,8 +83,48 @@ func watchLoss(dv js.Value) {
 // event loop runs meanwhile).
 func (b *Backend) drain() {
 	if s, ok := b.scope.(*jsScope); ok {
-		jsx.Await(s.dev.Get("queue").Call("onSubmittedWorkDone"))
+		await(s.dev.Get("queue").Call("onSubmittedWorkDone")) // it rejects only on a lost device, reported apart
 	}
+}
+
+// mapStaging maps st for reading, awaiting the promise at once (the goroutine blocks; the worker's
+// event loop runs meanwhile).
+func (b *Backend) mapStaging(st *wgpu.Buffer, size uint64) func() error {
+	_, err := await(jsValueOf(st).Call("mapAsync", int(wgpu.MapModeRead), 0, size))
+	return func() error {
+		if err != nil {
+			return fmt.Errorf("gpu: map: %w", err)
+		}
+		return nil
+	}
+}
+
+// await blocks the goroutine until the promise settles and returns its value, or its rejection as
+// an error. (The binding has one too, but it logs through log/slog, which would add 150 KB of code
+// to the engine.)
+func await(promise js.Value) (js.Value, error) {
+	type settled struct {
+		v   js.Value
+		err error
+	}
+	done := make(chan settled, 1)
+	resolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		done <- settled{v: args[0]}
+		return nil
+	})
+	defer resolve.Release()
+	reject := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "rejected"
+		if len(args) > 0 && args[0].Truthy() {
+			msg = args[0].Call("toString").String()
+		}
+		done <- settled{err: errors.New(msg)}
+		return nil
+	})
+	defer reject.Release()
+	promise.Call("then", resolve, reject)
+	r := <-done
+	return r.v, r.err
 }
 
 // jsScope keeps a validation and an out-of-memory error scope open on the device; check pops them
@@ -100,8 +140,8 @@ func (s *jsScope) push() {
 func (s *jsScope) check() error {
 	var msgs []string
 	for range 2 {
-		e, ok := jsx.Await(s.dev.Call("popErrorScope"))
-		if ok && e.Truthy() {
+		e, err := await(s.dev.Call("popErrorScope")) // it rejects only when the stack is empty
+		if err == nil && e.Truthy() {
 			msgs = append(msgs, e.Get("message").String())
 		}
 	}

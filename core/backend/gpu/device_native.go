@@ -52,3 +52,23 @@ func quietHeadless() {
 
 // drain waits until the device has finished the work submitted.
 func (b *Backend) drain() { b.dev.Poll(true, nil) }
+
+// mapStaging starts mapping st for reading; the function it returns polls the device until the
+// mapping is done.
+func (b *Backend) mapStaging(st *wgpu.Buffer, size uint64) func() error {
+	var done bool
+	var status wgpu.BufferMapAsyncStatus
+	err := st.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status, done = s, true })
+	return func() error {
+		if err != nil {
+			return fmt.Errorf("gpu: map: %w", err)
+		}
+		for !done {
+			b.dev.Poll(true, nil)
+		}
+		if status != wgpu.BufferMapAsyncStatusSuccess {
+			return fmt.Errorf("gpu: map failed: %v", status)
+		}
+		return nil
+	}
+}

@@ -275,9 +275,9 @@ func (b *Backend) UploadImages(pix []uint8) backend.Buf {
 }
 
 // readLater records a copy of the first n elements of src into a staging buffer of its own, submits,
-// and maps it without waiting; the returned function polls the device until the mapping is done and
-// returns the bytes. Natively the copy runs while the host goes on; in the browser the binding's
-// MapAsync awaits the mapping at once.
+// and maps it without waiting (mapStaging); the returned function waits for the mapping and returns
+// the bytes. Natively the copy runs while the host goes on; in the browser the mapping is awaited at
+// once.
 func (b *Backend) readLater(src *Buf, n int) func() ([]byte, error) {
 	size := uint64(4 * ((n + 3) &^ 3))
 	if size == 0 {
@@ -294,22 +294,14 @@ func (b *Backend) readLater(src *Buf, n int) func() ([]byte, error) {
 		return func() ([]byte, error) { return nil, fmt.Errorf("gpu: copy for read: %w", err) }
 	}
 	b.submit()
-	var done bool
-	var status wgpu.BufferMapAsyncStatus
-	mapErr := st.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status, done = s, true })
+	mapped := b.mapStaging(st, size)
 	return func() ([]byte, error) {
 		defer st.Release()
 		if err := b.takeErr(); err != nil {
 			return nil, err
 		}
-		if mapErr != nil {
-			return nil, fmt.Errorf("gpu: map: %w", mapErr)
-		}
-		for !done {
-			b.dev.Poll(true, nil)
-		}
-		if status != wgpu.BufferMapAsyncStatusSuccess {
-			return nil, fmt.Errorf("gpu: map failed: %v", status)
+		if err := mapped(); err != nil {
+			return nil, err
 		}
 		out := append([]byte(nil), st.GetMappedRange(0, uint(size))[:4*n]...)
 		if err := st.Unmap(); err != nil {

@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"syscall/js"
 	"unsafe"
-
-	"github.com/cogentcore/webgpu/jsx"
 )
 
 // passReplay keeps the last compute pass in JavaScript (an array of [pipeline, bind group, uniform
@@ -69,9 +67,9 @@ func (b *Backend) passSeconds() float64 {
 		return 0
 	}
 	p.timed = false
-	ns, ok := jsx.Await(p.timer.Call("nanoseconds"))
-	if !ok {
-		b.fail(fmt.Errorf("gpu: reading the pass timestamps: %v", ns))
+	ns, err := await(p.timer.Call("nanoseconds"))
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: reading the pass timestamps: %w", err))
 		return 0
 	}
 	return ns.Float() / 1e9

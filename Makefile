@@ -29,14 +29,14 @@ web:
 	@if [ -f node_modules/chart.js/dist/chart.umd.js ]; then cp node_modules/chart.js/dist/chart.umd.js $(WEBDIST)/; \
 	  else echo "warning: node_modules/chart.js is missing (run npm ci): the page will have no charts"; fi
 
-# The engine brotli-compressed at the best level (1.29 MB against 1.76 MB gzipped), which `emc2 serve`
+# The engine brotli-compressed at the best level (1.19 MB against 1.62 MB gzipped), which `emc2 serve`
 # sends to browsers that accept br. It takes about 20 s on two cores, so it is redone only when the
 # engine's bytes changed (bin/emc2.wasm.sha256); without the brotli tool the server gzips instead.
 .PHONY: engine-br
 engine-br:
 	@sum=$$(sha256sum $(WEBDIST)/emc2.wasm | cut -d' ' -f1); \
 	if ! command -v brotli >/dev/null; then rm -f $(WEBDIST)/emc2.wasm.br; \
-	  echo "note: brotli is not installed (apt-get install brotli): the page's engine goes out gzipped, 1.76 MB instead of 1.29 MB"; \
+	  echo "note: brotli is not installed (apt-get install brotli): the page's engine goes out gzipped, 1.62 MB instead of 1.19 MB"; \
 	elif [ -f $(WEBDIST)/emc2.wasm.br ] && [ "$$(cat bin/emc2.wasm.sha256 2>/dev/null)" = "$$sum" ]; then \
 	  touch $(WEBDIST)/emc2.wasm.br; \
 	else echo "brotli -q 11 $(WEBDIST)/emc2.wasm (about 20 s, once per engine build)"; \

@@ -137,3 +137,29 @@ func stepConfig(t *testing.T, m string) train.Config {
 	cfg.Method, cfg.Variant, cfg.Batch, cfg.Channels, cfg.LogEvery = method, variant, 8, []int{8, 16}, 1
 	return cfg
 }
+
+// TestDefaultRunNeedsNoOnDemandKernel: a training step and an evaluation of the default configuration
+// on a fresh backend dispatch none of the kernels New leaves to their first use (onDemand), so that
+// list spares the start compiles and never moves one onto the first step.
+func TestDefaultRunNeedsNoOnDemandKernel(t *testing.T) {
+	backends(t) // skips without an adapter
+	g, err := New()
+	require.NoError(t, err)
+	defer g.Close()
+	cfg := train.DefaultConfig()
+	split := stepSplit(t, 256, 128)
+	tr, err := train.NewTrainer(g, cfg, split.Train)
+	require.NoError(t, err)
+	tr.TrainStep()
+	_, err = tr.ReadStats()
+	require.NoError(t, err)
+	ev, err := train.NewEvaluator(cfg, split)
+	require.NoError(t, err)
+	_, err = ev.Evaluate(context.Background(), tr.Embedder())
+	require.NoError(t, err)
+	for name := range onDemand {
+		k := g.kernels[name]
+		require.NotNil(t, k, "onDemand names %s, which is no kernel", name)
+		assert.Nil(t, k.pipe, "the default run compiled %s at first use", name)
+	}
+}

@@ -25,8 +25,11 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 		opts["featureLevel"] = "compatibility"
 	}
 	ad, err := await(gpu.Call("requestAdapter", opts))
-	if err != nil || !ad.Truthy() {
-		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter returned none (%v)", ErrNoAdapter, err)
+	if err != nil {
+		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter failed: %v", ErrNoAdapter, err)
+	}
+	if !ad.Truthy() {
+		return nil, Info{}, nil, fmt.Errorf("%w: requestAdapter returned none", ErrNoAdapter)
 	}
 	lim := ad.Get("limits")
 	req := map[string]any{
@@ -40,8 +43,11 @@ func openDevice() (*wgpu.Device, Info, errorScope, error) {
 		features = append(features, "timestamp-query") // for profiles (pass.js); it costs nothing unused
 	}
 	dv, err := await(ad.Call("requestDevice", map[string]any{"requiredLimits": req, "requiredFeatures": features}))
-	if err != nil || !dv.Truthy() {
-		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed: %v", err)
+	if err != nil {
+		return nil, Info{}, nil, fmt.Errorf("gpu: requestDevice failed: %w", err)
+	}
+	if !dv.Truthy() {
+		return nil, Info{}, nil, errors.New("gpu: requestDevice returned no device")
 	}
 	info := Info{Backend: "WebGPU", Type: "browser", Timestamps: stamps}
 	if ai := ad.Get("info"); ai.Truthy() {
@@ -100,7 +106,7 @@ func (b *Backend) mapStaging(st *wgpu.Buffer, size uint64) func() error {
 }
 
 // await blocks the goroutine until the promise settles and returns its value, or its rejection as
-// an error. (The binding has one too, but it logs through log/slog, which would add 150 KB of code
+// an error. (The binding has one too, but it logs through log/slog, which would add 80 KB of code
 // to the engine.)
 func await(promise js.Value) (js.Value, error) {
 	type settled struct {

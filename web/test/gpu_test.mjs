@@ -10,7 +10,9 @@
 // /usr/bin/chromium through playwright-core (which never downloads a browser here).
 //
 // Usage: node web/test/gpu_test.mjs [--bench] [--adapter=swiftshader|lavapipe] [--timeout=SECONDS]
-//          [--json=FILE] [--quiet] [-- extra go test flags, e.g. -test.run=TestConv]
+//          [--json=FILE] [--quiet] [--robustness=off] [-- extra go test flags, e.g. -test.run=TestConv]
+// --robustness=off starts Chromium with Dawn's bounds checks off (disable_robustness, a developer
+// switch no user has), to measure what the clamp on every storage index costs each kernel.
 // Environment: CHROMIUM (default /usr/bin/chromium); CI=true turns a missing browser or
 // playwright-core into a failure instead of a SKIPPED line.
 
@@ -38,6 +40,7 @@ const quiet = own.includes('--quiet');
 // minute or two on two idle cores).
 const timeoutS = Number(opt('timeout', 900));
 const jsonOut = opt('json', '');
+const chromeArgs = (ad) => [...baseArgs, ...ad.args, ...(opt('robustness', 'on') === 'off' ? ['--enable-dawn-features=disable_robustness'] : [])];
 const only = opt('adapter', '');
 const buildDir = path.join(repo, 'web/build');
 const wasmFile = 'gpu.test.wasm';
@@ -102,14 +105,14 @@ async function runOne(base, ad) {
   url.searchParams.append('env', 'CI=true'); // inside the page a missing adapter is a failure, never a skip
   if (ad.compat) url.searchParams.set('compat', '1');
 
-  console.log(`\n=== browser ${ad.name}: chromium ${[...baseArgs, ...ad.args].join(' ')}${ad.compat ? ' + compat' : ''}`);
+  console.log(`\n=== browser ${ad.name}: chromium ${chromeArgs(ad).join(' ')}${ad.compat ? ' + compat' : ''}`);
   const t0 = Date.now();
   const lines = [];
   let browser;
   let result;
   try {
     browser = await chromium.launch({
-      executablePath: chromiumPath, headless: true, args: [...baseArgs, ...ad.args], timeout: timeoutS * 1000,
+      executablePath: chromiumPath, headless: true, args: chromeArgs(ad), timeout: timeoutS * 1000,
     });
     console.log(`    ${browser.version()}, launched in ${Date.now() - t0} ms`);
     const page = await browser.newPage();

@@ -13,11 +13,13 @@ import (
 )
 
 // convShapes cover Cin = 1 and 3 (first layers), a Cout that is not a multiple of the 4-wide blocks,
-// a 16→32 layer, and a batch whose weight gradient takes several split-K chunks.
+// a 16→32 layer, an 8→64 one (two channel groups per invocation forward), and a batch whose weight
+// gradient takes several split-K chunks.
 var convShapes = []nn.ConvShape{
 	{N: 2, H: 5, W: 7, Cin: 1, Cout: 8},
 	{N: 3, H: 6, W: 5, Cin: 3, Cout: 6},
 	{N: 2, H: 8, W: 8, Cin: 16, Cout: 32},
+	{N: 2, H: 6, W: 5, Cin: 8, Cout: 64},
 	{N: 64, H: 14, W: 14, Cin: 16, Cout: 32},
 }
 
@@ -31,12 +33,12 @@ func TestConvParity(t *testing.T) {
 
 // TestConvV4EqualsScalar: the four-channel kernels (conv3x3_v4, conv3x3_dx_v4, conv3x3_dw_v4),
 // which the backend picks when the channel counts allow, add the same products in the same order as
-// the scalar ones, so they must give the same bits: forward with bias and ReLU, dX, and dW in one
-// chunk and in several.
+// the scalar ones, so they must give the same bits: forward with bias and ReLU, dX (each with one
+// and with two groups of 4 output channels per invocation), and dW in one chunk and in several.
 func TestConvV4EqualsScalar(t *testing.T) {
 	_, g := backends(t)
 	shapes := []nn.ConvShape{{N: 2, H: 5, W: 7, Cin: 4, Cout: 8}, {N: 2, H: 8, W: 8, Cin: 16, Cout: 32}, {N: 3, H: 9, W: 6, Cin: 12, Cout: 4},
-		{N: 3, H: 9, W: 6, Cin: 8, Cout: 12}, {N: 64, H: 14, W: 14, Cin: 8, Cout: 4}}
+		{N: 3, H: 9, W: 6, Cin: 8, Cout: 12}, {N: 64, H: 14, W: 14, Cin: 8, Cout: 4}, {N: 2, H: 6, W: 5, Cin: 8, Cout: 64}}
 	for _, s := range shapes {
 		if s.Cin%8 != 0 {
 			continue
@@ -79,15 +81,18 @@ func TestConvV4EqualsScalar(t *testing.T) {
 				if flip {
 					entry = "conv3x3_dx"
 				}
-				run := func(entry string, bufs binds) []float32 {
+				run := func(entry string, quads int, bufs binds) []float32 {
 					out := g.Alloc(px * c2)
 					bufs["C"] = out.(*Buf)
-					g.dispatch(entry, params, bufs, ceilDiv(c2, 32), ceilDiv(px, 8*registerRows), 1) // the register kernels' grid
+					params.Quads = uint32(quads)
+					g.dispatch(entry, params, bufs, ceilDiv(c2, 32*quads), ceilDiv(px, 8*registerRows), 1) // the register kernels' grid
 					return read(t, g, out)
 				}
-				scalar := run(entry, binds{"A": in.(*Buf), "B": w.(*Buf), "D": bias.(*Buf)})
-				v4 := run(entry+"_v4", binds{"A4": in.(*Buf), "B4": w.(*Buf), "D": bias.(*Buf)})
-				require.Equal(t, scalar, v4)
+				scalar := run(entry, 1, binds{"A": in.(*Buf), "B": w.(*Buf), "D": bias.(*Buf)})
+				for _, quads := range []int{1, 2} { // one or two groups of 4 output channels per invocation
+					v4 := run(entry+"_v4", quads, binds{"A4": in.(*Buf), "B4": w.(*Buf), "D": bias.(*Buf)})
+					require.Equal(t, scalar, v4, "quads %d", quads)
+				}
 			})
 		}
 	}

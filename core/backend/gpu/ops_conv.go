@@ -20,6 +20,7 @@ type convParams struct {
 	RowsPerChunk uint32 // conv3x3_dw
 	Count        uint32 // conv3x3_dw_sum
 	Chunks       uint32 // conv3x3_dw_sum
+	Quads        uint32 // conv3x3_v4, conv3x3_dx_v4: groups of 4 output channels per invocation
 }
 
 // poolParams is struct Params of shaders/pool.wgsl.
@@ -41,8 +42,12 @@ func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu b
 	if !b.tiled && c1%4 == 0 && c2%4 == 0 && in.off%4 == 0 && w.off%4 == 0 {
 		entry += "_v4" // four channels per load (conv.wgsl)
 		bufs = binds{"A4": in, "B4": w, "C": out, "D": bias}
+		params.Quads = 1
+		if c2%64 == 0 { // two quads per invocation, and no idle invocation in a workgroup's 8 columns
+			params.Quads = 2
+		}
 	}
-	b.dispatch(entry, params, bufs, ceilDiv(c2, 32), ceilDiv(n*h*wd, b.tileRows()), 1)
+	b.dispatch(entry, params, bufs, ceilDiv(c2, 32*max(1, int(params.Quads))), ceilDiv(n*h*wd, b.tileRows()), 1)
 }
 
 // dwChunks returns the image rows per split-K chunk and the number of chunks.

@@ -57,7 +57,11 @@ func rewrite(name string) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o755); err != nil {
+	st, err := os.Stat(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), st.Mode().Perm()); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), name)
@@ -82,7 +86,7 @@ func pack(in []byte) ([]byte, error) {
 	}
 	out := append([]byte(nil), in[:8]...)
 	r := reader{b: in, p: 8}
-	joined := -1
+	hasData := false
 	for r.p < len(in) {
 		id := r.byte()
 		size := r.uint()
@@ -97,9 +101,8 @@ func pack(in []byte) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("data section: %w", err)
 			}
-			segs = join(segs)
-			joined = len(segs)
-			body = writeSegments(segs)
+			body = writeSegments(join(segs))
+			hasData = true
 		case sectionDataCount:
 			return nil, errors.New("the module has a data count section (bulk memory), which Go's linker does not write")
 		}
@@ -107,7 +110,7 @@ func pack(in []byte) ([]byte, error) {
 		out = appendUint(out, uint64(len(body)))
 		out = append(out, body...)
 	}
-	if joined < 0 {
+	if !hasData {
 		return nil, errors.New("the module has no data section")
 	}
 	return out, nil

@@ -39,15 +39,16 @@ func (b *Backend) conv(out, in, w, bias *Buf, n, h, wd, c1, c2 int, flip, relu b
 	}
 	params := convParams{N: uint32(n), H: uint32(h), W: uint32(wd), C1: uint32(c1), C2: uint32(c2), Bias: bit(hasBias), Relu: bit(relu)}
 	bufs := binds{"A": in, "B": w, "C": out, "D": bias}
+	quads := 1 // groups of 4 output channels per invocation (only the _v4 kernels take more)
 	if !b.tiled && c1%4 == 0 && c2%4 == 0 && in.off%4 == 0 && w.off%4 == 0 {
 		entry += "_v4" // four channels per load (conv.wgsl)
 		bufs = binds{"A4": in, "B4": w, "C": out, "D": bias}
-		params.Quads = 1
-		if c2%64 == 0 { // two quads per invocation, and no idle invocation in a workgroup's 8 columns
-			params.Quads = 2
+		if c2%64 == 0 { // two per invocation, and no idle invocation in a workgroup's 8 columns
+			quads = 2
 		}
 	}
-	b.dispatch(entry, params, bufs, ceilDiv(c2, 32*max(1, int(params.Quads))), ceilDiv(n*h*wd, b.tileRows()), 1)
+	params.Quads = uint32(quads)
+	b.dispatch(entry, params, bufs, ceilDiv(c2, 32*quads), ceilDiv(n*h*wd, b.tileRows()), 1)
 }
 
 // dwChunks returns the image rows per split-K chunk and the number of chunks.
